@@ -1,0 +1,68 @@
+//! Where runs live: one trait, one module per store.
+//!
+//! [`Run`](crate::Run) and [`Experiment`](crate::Experiment) talk to a
+//! `dyn Store` only, and hand it MongoDB's own vocabulary — an update
+//! document, a filter, a pipeline — so neither ever asks which store it has.
+//! The MongoDB store forwards them to the server; the embedded store applies
+//! them with the [query engine](crate::query).
+
+use std::fmt;
+
+use bson::{Bson, Document};
+
+use crate::FindOptions;
+
+/// The operations a store offers. Every method is blocking.
+///
+/// Errors are `anyhow::Error`s wrapping a [`crate::Error`] whenever the cause
+/// is one a caller could act on (unreachable, invalid query, conflict, …).
+pub(crate) trait Store: Send + Sync + fmt::Debug {
+    /// Applies a MongoDB update document (`$set`, `$push`, `$setOnInsert`, …)
+    /// to the run `run_id` of `experiment` as one atomic write. With `upsert`
+    /// a missing run is created (`{_id: run_id}` plus the update, with
+    /// `$setOnInsert` applied); without it a missing run is
+    /// [`Error::NotFound`](crate::Error::NotFound).
+    fn update_run(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        update: &Document,
+        upsert: bool,
+    ) -> anyhow::Result<()>;
+
+    /// The runs of `experiment` matching `filter`, shaped by `options`.
+    fn find(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> anyhow::Result<Vec<Document>>;
+
+    /// How many runs of `experiment` match `filter`.
+    fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64>;
+
+    /// Runs an aggregation pipeline over the runs of `experiment`.
+    fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>>;
+
+    /// The names of the experiments that hold at least one run, sorted.
+    fn experiments(&self) -> anyhow::Result<Vec<String>>;
+
+    /// Saves an artifact's bytes and returns where they are, as a value the
+    /// run document can hold; [`Store::get_artifact`] takes it back.
+    fn put_artifact(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<Bson>;
+
+    /// Reads back the bytes saved by [`Store::put_artifact`].
+    fn get_artifact(&self, location: &Bson) -> anyhow::Result<Vec<u8>>;
+
+    /// The driver collection behind `experiment`, on the MongoDB store.
+    fn collection(&self, experiment: &str) -> Option<mongodb::sync::Collection<Document>>;
+
+    /// The store's location for messages, with any password redacted.
+    fn location(&self) -> &str;
+}
