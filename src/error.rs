@@ -78,6 +78,13 @@ pub enum Error {
         /// The underlying cause.
         reason: String,
     },
+    /// The store refused the credentials.
+    Authentication {
+        /// The store's location, credentials redacted.
+        store: String,
+        /// The store's explanation.
+        reason: String,
+    },
     /// A bad `YAMLETT_URI` or builder setting.
     Config {
         /// What is wrong.
@@ -110,6 +117,9 @@ impl fmt::Display for Error {
             Error::Artifact { key, reason } => write!(f, "artifact {key:?}: {reason}"),
             Error::Unreachable { store, reason } => {
                 write!(f, "store {store} is unreachable: {reason}")
+            }
+            Error::Authentication { store, reason } => {
+                write!(f, "authentication to {store} failed: {reason}")
             }
             Error::Config { reason } => write!(f, "configuration: {reason}"),
             Error::Store { store, message } => write!(f, "store {store}: {message}"),

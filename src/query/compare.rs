@@ -317,20 +317,32 @@ mod tests {
         assert!(equal(&Bson::Int32(1), &Bson::Double(1.0)));
         assert!(equal(&Bson::Int64(1), &Bson::Int32(1)));
         assert_eq!(
-            compare(&Bson::Int64(i64::MAX), &Bson::Double(9.223372036854775807e18)),
+            compare(
+                &Bson::Int64(i64::MAX),
+                &Bson::Double(9.223372036854775807e18)
+            ),
             Ordering::Less
         );
         assert_eq!(compare(&Bson::Int32(2), &Bson::Double(2.5)), Ordering::Less);
-        assert_eq!(compare(&Bson::Int32(-2), &Bson::Double(-2.5)), Ordering::Greater);
+        assert_eq!(
+            compare(&Bson::Int32(-2), &Bson::Double(-2.5)),
+            Ordering::Greater
+        );
         let dec: Decimal128 = "2.5".parse().unwrap();
         assert!(equal(&Bson::Decimal128(dec), &Bson::Double(2.5)));
     }
 
     #[test]
     fn nan_is_below_every_number_and_equal_to_itself() {
-        assert_eq!(compare(&Bson::Double(f64::NAN), &Bson::Double(f64::NEG_INFINITY)), Ordering::Less);
+        assert_eq!(
+            compare(&Bson::Double(f64::NAN), &Bson::Double(f64::NEG_INFINITY)),
+            Ordering::Less
+        );
         assert!(equal(&Bson::Double(f64::NAN), &Bson::Double(f64::NAN)));
-        assert_eq!(compare(&Bson::Double(f64::NAN), &Bson::Null), Ordering::Greater);
+        assert_eq!(
+            compare(&Bson::Double(f64::NAN), &Bson::Null),
+            Ordering::Greater
+        );
     }
 
     #[test]
@@ -378,7 +390,11 @@ mod tests {
         ];
         for a in &values {
             for b in &values {
-                assert_eq!(equality_key(a) == equality_key(b), equal(a, b), "{a:?} vs {b:?}");
+                assert_eq!(
+                    equality_key(a) == equality_key(b),
+                    equal(a, b),
+                    "{a:?} vs {b:?}"
+                );
             }
         }
     }

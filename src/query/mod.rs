@@ -10,6 +10,8 @@
 //! disagree, the server's observed behaviour (our differential suite) wins.
 
 pub(crate) mod compare;
+pub(crate) mod path;
+pub(crate) mod update;
 
 use std::fmt;
 

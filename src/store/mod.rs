@@ -66,3 +66,41 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// The store's location for messages, with any password redacted.
     fn location(&self) -> &str;
 }
+
+mod mongo;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use once_cell::sync::Lazy;
+
+use crate::location::Location;
+
+/// One store per location for the whole process: every Run and Experiment
+/// opened on the same URI shares one driver client (and its connection
+/// pool) or one embedded database handle.
+static STORES: Lazy<Mutex<HashMap<Location, Arc<dyn Store>>>> = Lazy::new(Default::default);
+
+/// The process-wide store at `location`, opened on first use.
+pub(crate) fn open(location: &Location) -> anyhow::Result<Arc<dyn Store>> {
+    let mut stores = STORES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(store) = stores.get(location) {
+        return Ok(Arc::clone(store));
+    }
+    let store: Arc<dyn Store> = match location {
+        Location::MongoDb { uri, redacted } => {
+            Arc::new(mongo::MongoStore::connect(uri, redacted.clone())?)
+        }
+        Location::Local { dir } => {
+            return Err(crate::Error::Config {
+                reason: format!(
+                    "the embedded store at {} is not available yet",
+                    dir.display()
+                ),
+            }
+            .into())
+        }
+    };
+    stores.insert(location.clone(), Arc::clone(&store));
+    Ok(store)
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, on both stores: starts the MongoDB-wire test server
+# (unless YAMLETT_TEST_MONGODB_URI already points at one, e.g. a real mongod),
+# runs every test, and stops the server. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p target
+source scripts/test-server.sh
+if [ -z "${YAMLETT_TEST_MONGODB_URI:-}" ]; then
+  trap stop_test_server EXIT
+  start_test_server
+fi
+# The test server binary also lets tests start servers of their own (auth, TLS, outages).
+export YAMLETT_TEST_SERVER_BIN="${YAMLETT_TEST_SERVER_BIN:-$VENV_DIR/bin/secantusd-py}"
+cargo test --all-targets "$@"
+cargo test --doc "$@"

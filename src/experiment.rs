@@ -1,0 +1,202 @@
+//! An experiment: a named collection of runs, queried with MongoDB's query
+//! language whichever store holds it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bson::Document;
+
+use crate::key;
+use crate::location::Location;
+use crate::run::DEFAULT_EXPERIMENT;
+use crate::store::{self, Store};
+use crate::FindOptions;
+
+/// A named collection of runs.
+///
+/// Queries take MongoDB filters and pipelines and give the same answers on
+/// both stores: the MongoDB server answers them on the MongoDB store, and
+/// yamlett's query engine on the embedded one.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-experiment"));
+/// use yamlett::{bson::doc, Experiment, Run};
+///
+/// let run = Run::builder().experiment("doc-iris").open()?;
+/// run.store("params.model.fit_intercept", true)?;
+/// run.store("data.n_observations", 3500)?;
+/// run.store("metrics.f1_score", 0.92)?;
+///
+/// let experiment = Experiment::new("doc-iris")?;
+/// let good = experiment.find(doc! {
+///     "params.model.fit_intercept": true,
+///     "data.n_observations": { "$gte": 3000 },
+///     "metrics.f1_score": { "$gte": 0.9 },
+/// })?;
+/// assert!(good.iter().any(|r| r.get_str("_id").ok() == Some(run.id())));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Experiment {
+    name: Arc<str>,
+    store: Arc<dyn Store>,
+}
+
+/// Opens an experiment with a chosen name or store.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-exp-builder"));
+/// let experiment = yamlett::Experiment::builder().name("iris").open()?;
+/// assert_eq!(experiment.name(), "iris");
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `open` is called"]
+pub struct ExperimentBuilder {
+    name: Option<String>,
+    uri: Option<String>,
+}
+
+impl fmt::Debug for ExperimentBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExperimentBuilder")
+            .field("name", &self.name)
+            .field("uri", &self.uri.as_deref().map(crate::location::redact))
+            .finish()
+    }
+}
+
+impl ExperimentBuilder {
+    /// The experiment's name (default `runs`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The store, overriding `YAMLETT_URI`.
+    pub fn uri(mut self, uri: impl Into<String>) -> Self {
+        self.uri = Some(uri.into());
+        self
+    }
+
+    /// Opens the experiment (it exists once a run is stored in it).
+    pub fn open(self) -> anyhow::Result<Experiment> {
+        let location = match &self.uri {
+            Some(uri) => Location::parse(uri)?,
+            None => Location::from_env()?,
+        };
+        Experiment::open_at(
+            self.name.as_deref().unwrap_or(DEFAULT_EXPERIMENT),
+            &location,
+        )
+    }
+}
+
+impl Experiment {
+    /// Opens the experiment `name` in the default store.
+    pub fn new(name: &str) -> anyhow::Result<Experiment> {
+        Experiment::builder().name(name).open()
+    }
+
+    /// A builder to choose the name or store.
+    pub fn builder() -> ExperimentBuilder {
+        ExperimentBuilder::default()
+    }
+
+    pub(crate) fn open_at(name: &str, location: &Location) -> anyhow::Result<Experiment> {
+        key::validate_experiment_name(name)?;
+        Ok(Experiment {
+            name: Arc::from(name),
+            store: store::open(location)?,
+        })
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    /// The experiment's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The runs matching a MongoDB `filter`, in natural order.
+    pub fn find(&self, filter: Document) -> anyhow::Result<Vec<Document>> {
+        self.find_with(filter, FindOptions::new())
+    }
+
+    /// The runs matching `filter`, sorted, skipped, limited and projected as
+    /// `options` say.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-find-with"));
+    /// use yamlett::{bson::doc, Experiment, FindOptions};
+    /// let best = Experiment::new("runs")?.find_with(
+    ///     doc! { "metrics.f1_score": { "$exists": true } },
+    ///     FindOptions::new().sort(doc! { "metrics.f1_score": -1 }).limit(3),
+    /// )?;
+    /// assert!(best.len() <= 3);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn find_with(
+        &self,
+        filter: Document,
+        options: FindOptions,
+    ) -> anyhow::Result<Vec<Document>> {
+        self.store.find(&self.name, &filter, &options)
+    }
+
+    /// The first run matching `filter`, if any.
+    pub fn find_one(&self, filter: Document) -> anyhow::Result<Option<Document>> {
+        let mut found = self.find_with(filter, FindOptions::new().limit(1))?;
+        Ok(found.pop())
+    }
+
+    /// How many runs match `filter`.
+    pub fn count(&self, filter: Document) -> anyhow::Result<u64> {
+        self.store.count(&self.name, &filter)
+    }
+
+    /// Runs an aggregation pipeline over the experiment's runs.
+    pub fn aggregate(
+        &self,
+        pipeline: impl IntoIterator<Item = Document>,
+    ) -> anyhow::Result<Vec<Document>> {
+        let pipeline: Vec<Document> = pipeline.into_iter().collect();
+        self.store.aggregate(&self.name, &pipeline)
+    }
+
+    /// The driver's collection behind this experiment on the MongoDB store,
+    /// for anything yamlett does not wrap (indexes, change streams, …);
+    /// `None` on the embedded store.
+    pub fn collection(&self) -> Option<mongodb::sync::Collection<Document>> {
+        self.store.collection(&self.name)
+    }
+}
+
+impl fmt::Debug for Experiment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Experiment")
+            .field("name", &self.name)
+            .field("store", &self.store.location())
+            .finish()
+    }
+}
+
+/// The names of the experiments in the default store (`YAMLETT_URI`),
+/// sorted.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-experiments"));
+/// yamlett::Run::builder().experiment("doc-listed").open()?;
+/// assert!(yamlett::experiments()?.contains(&"doc-listed".to_string()));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn experiments() -> anyhow::Result<Vec<String>> {
+    store::open(&Location::from_env()?)?.experiments()
+}
+
+/// The names of the experiments in the store at `uri`, sorted.
+pub fn experiments_in(uri: &str) -> anyhow::Result<Vec<String>> {
+    store::open(&Location::parse(uri)?)?.experiments()
+}

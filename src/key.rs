@@ -1,0 +1,229 @@
+//! What may be stored, and under which keys.
+//!
+//! A key is a dotted path (`params.model.C`) naming where a value goes in the
+//! run document. Keys and values are checked here, before anything is
+//! buffered or sent, so that bad input is refused with a typed error and the
+//! stored run never changes because of it.
+
+use bson::Bson;
+use serde::Serialize;
+
+use crate::Error;
+
+/// The field under which yamlett keeps a run's own metadata.
+pub(crate) const METADATA_FIELD: &str = "_yamlett";
+
+/// Checks that `key` names a field a user may write.
+pub(crate) fn validate_key(key: &str) -> Result<(), Error> {
+    let refuse = |reason: &str| {
+        Err(Error::InvalidKey {
+            key: key.to_owned(),
+            reason: reason.to_owned(),
+        })
+    };
+    if key.is_empty() {
+        return refuse("a key cannot be empty");
+    }
+    if key.contains('\0') {
+        return refuse("a key cannot contain a NUL byte");
+    }
+    for segment in key.split('.') {
+        if segment.is_empty() {
+            return refuse("a key cannot have an empty segment (leading, trailing or double dot)");
+        }
+        if segment.starts_with('$') {
+            return refuse("a key segment cannot start with '$'");
+        }
+    }
+    match key.split('.').next() {
+        Some("_id") => refuse("_id is the run id and cannot be written"),
+        Some(METADATA_FIELD) => refuse("_yamlett is reserved for the run's metadata"),
+        _ => Ok(()),
+    }
+}
+
+/// Converts a value to BSON for storing under `key`, refusing anything the
+/// stores could not hold faithfully.
+pub(crate) fn to_bson<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bson, Error> {
+    let bson = bson::serialize_to_bson(value).map_err(|err| Error::InvalidValue {
+        key: key.to_owned(),
+        reason: err.to_string(),
+    })?;
+    check_field_names(key, &bson)?;
+    Ok(bson)
+}
+
+/// Refuses nested field names that a dotted path could not address (`.`, a
+/// leading `$`, empty) or that no store accepts (NUL). A state-dict name
+/// such as `layer.1.weight` would otherwise be silently split into levels by
+/// every later query, so it is an error that names the nested path.
+fn check_field_names(path: &str, value: &Bson) -> Result<(), Error> {
+    match value {
+        Bson::Document(doc) => {
+            for (name, child) in doc {
+                let reason = if name.is_empty() {
+                    Some("a nested field name cannot be empty")
+                } else if name.contains('.') {
+                    Some("a nested field name cannot contain '.'; use nested maps instead")
+                } else if name.starts_with('$') {
+                    Some("a nested field name cannot start with '$'")
+                } else if name.contains('\0') {
+                    Some("a nested field name cannot contain a NUL byte")
+                } else {
+                    None
+                };
+                let child_path = format!("{path}.{name}");
+                if let Some(reason) = reason {
+                    return Err(Error::InvalidValue {
+                        key: child_path,
+                        reason: reason.to_owned(),
+                    });
+                }
+                check_field_names(&child_path, child)?;
+            }
+            Ok(())
+        }
+        Bson::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| match item {
+                Bson::Document(_) | Bson::Array(_) => {
+                    check_field_names(&format!("{path}.{i}"), item)
+                }
+                _ => Ok(()),
+            }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks an experiment name: it becomes a MongoDB collection name.
+pub(crate) fn validate_experiment_name(name: &str) -> Result<(), Error> {
+    let reason = if name.is_empty() {
+        Some("an experiment name cannot be empty")
+    } else if name.contains('\0') {
+        Some("an experiment name cannot contain a NUL byte")
+    } else if name.contains('$') {
+        Some("an experiment name cannot contain '$'")
+    } else if name.starts_with("system.") {
+        Some("names starting with 'system.' are reserved by MongoDB")
+    } else if name.starts_with(METADATA_FIELD) {
+        Some("names starting with '_yamlett' are reserved by yamlett")
+    } else if name.len() > 200 {
+        Some("an experiment name can be at most 200 bytes")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidName {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a run id: it becomes the run document's `_id`.
+pub(crate) fn validate_run_id(id: &str) -> Result<(), Error> {
+    let reason = if id.is_empty() {
+        Some("a run id cannot be empty")
+    } else if id.contains('\0') {
+        Some("a run id cannot contain a NUL byte")
+    } else if id.len() > 1024 {
+        Some("a run id can be at most 1024 bytes")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidName {
+            name: id.to_owned(),
+            reason: reason.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, HashMap};
+
+    #[test]
+    fn good_keys_pass() {
+        for key in [
+            "a",
+            "params.model.C",
+            "metrics.f1_score",
+            "a.0.b",
+            "id",
+            "yamlett",
+        ] {
+            validate_key(key).unwrap();
+        }
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        for key in [
+            "",
+            ".a",
+            "a.",
+            "a..b",
+            "$set",
+            "a.$b",
+            "a\0b",
+            "_id",
+            "_id.x",
+            "_yamlett",
+            "_yamlett.status",
+        ] {
+            assert!(
+                matches!(validate_key(key), Err(Error::InvalidKey { .. })),
+                "{key:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn values_that_bson_cannot_hold_are_refused() {
+        assert!(matches!(
+            to_bson("k", &u64::MAX),
+            Err(Error::InvalidValue { .. })
+        ));
+        let mut by_int = HashMap::new();
+        by_int.insert(vec![1u8], 2);
+        assert!(matches!(
+            to_bson("k", &by_int),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert_eq!(
+            to_bson("k", &(i64::MAX as u64)).unwrap(),
+            Bson::Int64(i64::MAX)
+        );
+    }
+
+    #[test]
+    fn dotted_nested_names_are_refused_with_their_path() {
+        let mut state = BTreeMap::new();
+        state.insert("layer.1.weight", vec![0.5]);
+        let mut model = BTreeMap::new();
+        model.insert("state", state);
+        match to_bson("model", &model) {
+            Err(Error::InvalidValue { key, .. }) => assert_eq!(key, "model.state.layer.1.weight"),
+            other => panic!("{other:?}"),
+        }
+        let mut dollar = BTreeMap::new();
+        dollar.insert("$where", 1);
+        assert!(
+            matches!(to_bson("x", &vec![dollar]), Err(Error::InvalidValue { key, .. }) if key == "x.0.$where")
+        );
+    }
+
+    #[test]
+    fn experiment_names_follow_mongodb_rules() {
+        validate_experiment_name("iris").unwrap();
+        validate_experiment_name("iris.v2").unwrap();
+        for name in ["", "a$b", "system.users", "a\0", "_yamlett_artifacts.files"] {
+            assert!(validate_experiment_name(name).is_err(), "{name:?}");
+        }
+    }
+}

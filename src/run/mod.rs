@@ -1,0 +1,426 @@
+//! A run: one iteration of an experiment, stored as one document.
+
+mod buffer;
+mod guard;
+mod provenance;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bson::{doc, Bson, DateTime, Document};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use guard::RunGuard;
+
+use self::buffer::{Buffer, Fold};
+use crate::experiment::Experiment;
+use crate::key::{self, METADATA_FIELD};
+use crate::location::Location;
+use crate::query::update::{Update, UpdateContext};
+use crate::{artifact, Error, FindOptions};
+
+/// The experiment a run belongs to unless told otherwise.
+pub const DEFAULT_EXPERIMENT: &str = "runs";
+
+/// One iteration of an experiment: params, data facts, metrics and artifacts
+/// stored under dotted keys of one document.
+///
+/// Without a guard every [`store`](Run::store) and [`push`](Run::push) is
+/// one write. Inside [`enter`](Run::enter) they are buffered and the
+/// outermost guard writes them all as one update when it drops — Python's
+/// `with run:` block.
+///
+/// `Run` is cheap to clone (all clones are the same run) and `Send + Sync`:
+/// threads may store into one run, and guards opened on several threads share
+/// one buffer. When the last clone drops, the run is marked `finished` (or
+/// `failed`, if dropped while panicking).
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-run"));
+/// use yamlett::Run;
+///
+/// let run = Run::new()?;
+/// {
+///     let _guard = run.enter();
+///     run.store("params.model", &[("C", 0.01)].into_iter().collect::<std::collections::BTreeMap<_, _>>())?;
+///     run.store("data.n_observations", 3500)?;
+/// } // one write here
+/// run.push("metrics.loss", 0.42)?;
+/// assert_eq!(run.data()?.get_document("params")?.get_document("model")?.get_f64("C")?, 0.01);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Run {
+    inner: Arc<RunInner>,
+}
+
+struct RunInner {
+    id: String,
+    experiment: Experiment,
+    state: Mutex<RunState>,
+}
+
+#[derive(Default)]
+struct RunState {
+    /// Open guards on this run, across threads.
+    guards: usize,
+    buffer: Buffer,
+    /// Set once `finished` or `failed` has been written.
+    ended: bool,
+}
+
+/// Opens a run with a chosen experiment, id or store.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-builder"));
+/// let run = yamlett::Run::builder().experiment("iris").id("baseline").open()?;
+/// assert_eq!(run.id(), "baseline");
+/// assert_eq!(run.experiment().name(), "iris");
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `open` is called"]
+pub struct RunBuilder {
+    experiment: Option<String>,
+    id: Option<String>,
+    uri: Option<String>,
+}
+
+impl fmt::Debug for RunBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunBuilder")
+            .field("experiment", &self.experiment)
+            .field("id", &self.id)
+            .field("uri", &self.uri.as_deref().map(crate::location::redact))
+            .finish()
+    }
+}
+
+impl RunBuilder {
+    /// The experiment to record the run in (default `runs`).
+    pub fn experiment(mut self, name: impl Into<String>) -> Self {
+        self.experiment = Some(name.into());
+        self
+    }
+
+    /// The run's id: an existing id resumes that run, a new one creates it.
+    /// Default: a fresh uuid4 in hex.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The store, overriding `YAMLETT_URI`: a `mongodb://` or
+    /// `mongodb+srv://` URI, or a local store directory.
+    pub fn uri(mut self, uri: impl Into<String>) -> Self {
+        self.uri = Some(uri.into());
+        self
+    }
+
+    /// Creates the run, or resumes it if its id exists, and marks it
+    /// `running`.
+    pub fn open(self) -> anyhow::Result<Run> {
+        let id = self
+            .id
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        key::validate_run_id(&id)?;
+        let location = match &self.uri {
+            Some(uri) => Location::parse(uri)?,
+            None => Location::from_env()?,
+        };
+        let experiment = Experiment::open_at(
+            self.experiment.as_deref().unwrap_or(DEFAULT_EXPERIMENT),
+            &location,
+        )?;
+        let now = DateTime::now();
+        let mut created = doc! { "created_at": now };
+        created.extend(provenance::provenance().clone());
+        let mut on_insert = Document::new();
+        for (field, value) in created {
+            on_insert.insert(format!("{METADATA_FIELD}.{field}"), value);
+        }
+        let update = doc! {
+            "$setOnInsert": on_insert,
+            "$set": {
+                "_yamlett.status": "running",
+                "_yamlett.last_modified_at": now,
+            },
+            "$unset": { "_yamlett.ended_at": "" },
+        };
+        experiment
+            .store()
+            .update_run(experiment.name(), &id, &update, true)?;
+        Ok(Run {
+            inner: Arc::new(RunInner {
+                id,
+                experiment,
+                state: Mutex::new(RunState::default()),
+            }),
+        })
+    }
+}
+
+impl Run {
+    /// Opens a new run in the default experiment of the default store.
+    pub fn new() -> anyhow::Result<Run> {
+        Run::builder().open()
+    }
+
+    /// A builder to choose the experiment, id or store.
+    pub fn builder() -> RunBuilder {
+        RunBuilder::default()
+    }
+
+    /// The run's id, its document's `_id`.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The experiment the run belongs to.
+    pub fn experiment(&self) -> Experiment {
+        self.inner.experiment.clone()
+    }
+
+    /// Opens a buffering scope: until the returned guard (and every other
+    /// guard on this run) drops, `store` and `push` only buffer, and the
+    /// last guard to drop writes them all as one update.
+    ///
+    /// A panic inside the scope still writes what was buffered, and marks
+    /// the run `failed`.
+    pub fn enter(&self) -> RunGuard<'_> {
+        self.lock().guards += 1;
+        RunGuard::new(self)
+    }
+
+    /// Stores `value` under the dotted `key`, replacing what was there.
+    ///
+    /// Any serde-serializable value works; maps and structs become nested
+    /// documents, so `store("params.model", &cfg)` keeps `params.model.C`
+    /// queryable. Storing under a key inside a stored document
+    /// (`store("a.b", 2)` after `store("a", {x: 1})`) merges, exactly as
+    /// MongoDB's `$set` does.
+    pub fn store<T: Serialize>(&self, key: &str, value: T) -> anyhow::Result<()> {
+        key::validate_key(key)?;
+        let value = key::to_bson(key, &value)?;
+        self.write(key, value, Buffer::store, "$set")
+    }
+
+    /// Appends `value` to the array at the dotted `key`, creating it if
+    /// missing: the way to log a metric's history step by step.
+    pub fn push<T: Serialize>(&self, key: &str, value: T) -> anyhow::Result<()> {
+        key::validate_key(key)?;
+        let value = key::to_bson(key, &value)?;
+        self.write(key, value, Buffer::push, "$push")
+    }
+
+    /// Serializes `value` with bincode, saves the bytes in the store (GridFS
+    /// on MongoDB, a file beside the embedded database) and stores a
+    /// reference with its size and sha256 under `key`.
+    pub fn store_artifact<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> anyhow::Result<()> {
+        key::validate_key(key)?;
+        let bytes = artifact::encode(key, value)?;
+        let sha256 = artifact::sha256_hex(&bytes);
+        let store = self.inner.experiment.store();
+        let location = store.put_artifact(self.inner.experiment.name(), self.id(), key, &bytes)?;
+        let reference = artifact::reference(&bytes, sha256, location);
+        self.write(key, Bson::Document(reference), Buffer::store, "$set")
+    }
+
+    /// Loads the artifact stored under `key` as a `T`, after checking its
+    /// sha256. Loading it as another type than it was stored as is an
+    /// [`Error::Artifact`].
+    pub fn load_artifact<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
+        key::validate_key(key)?;
+        let data = self.data()?;
+        let reference = artifact::parse_reference(key, crate::query::path::get_path(&data, key))?;
+        let bytes = self
+            .inner
+            .experiment
+            .store()
+            .get_artifact(&reference.location)
+            .map_err(|err| match err.downcast::<Error>() {
+                Ok(Error::Artifact { reason, .. }) => Error::Artifact {
+                    key: key.to_owned(),
+                    reason,
+                }
+                .into(),
+                Ok(other) => other.into(),
+                Err(err) => err,
+            })?;
+        Ok(artifact::decode(key, &reference, &bytes)?)
+    }
+
+    /// The whole run document, `_id` and `_yamlett` metadata included, with
+    /// writes still buffered in open guards applied (read your writes).
+    pub fn data(&self) -> anyhow::Result<Document> {
+        let experiment = &self.inner.experiment;
+        let mut found = experiment.store().find(
+            experiment.name(),
+            &doc! { "_id": self.id() },
+            &FindOptions::new().limit(1),
+        )?;
+        let mut data = found.pop().ok_or_else(|| Error::NotFound {
+            what: format!("run {:?} in experiment {:?}", self.id(), experiment.name()),
+        })?;
+        let state = self.lock();
+        if !state.buffer.is_empty() {
+            let context = UpdateContext {
+                is_insert: false,
+                now: DateTime::now(),
+            };
+            Update::parse(&state.buffer.to_update())
+                .and_then(|update| update.apply(&mut data, &context))
+                .map_err(Error::InvalidQuery)?;
+        }
+        Ok(data)
+    }
+
+    /// Writes anything buffered and marks the run `finished` now.
+    pub fn finish(&self) -> anyhow::Result<()> {
+        let mut state = self.lock();
+        self.inner.flush(&mut state, Some("finished"))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RunState> {
+        // A panic elsewhere never leaves the state half-updated (every
+        // mutation is a single assignment or a buffer fold that restores on
+        // error), so a poisoned lock is safe to reuse.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Buffers a write inside a guard, or sends it as one update outside.
+    fn write(
+        &self,
+        key: &str,
+        value: Bson,
+        fold: fn(&mut Buffer, &str, Bson) -> Result<Fold, Error>,
+        operator: &str,
+    ) -> anyhow::Result<()> {
+        let mut state = self.lock();
+        if state.guards > 0 {
+            if fold(&mut state.buffer, key, value.clone())? == Fold::FlushFirst {
+                self.inner.flush(&mut state, None)?;
+                fold(&mut state.buffer, key, value)?;
+            }
+            return Ok(());
+        }
+        drop(state);
+        let mut update = Document::new();
+        update.insert(operator, doc! { key: value });
+        self.inner
+            .send(update, None)
+            .map_err(|err| with_key(err, key))
+    }
+
+    /// Called by a guard's drop: the last guard out writes the buffer.
+    fn exit_guard(&self) {
+        let mut state = self.lock();
+        state.guards = state.guards.saturating_sub(1);
+        if state.guards > 0 {
+            return;
+        }
+        let status = std::thread::panicking().then_some("failed");
+        if let Err(err) = self.inner.flush(&mut state, status) {
+            log::warn!(
+                "yamlett: run {}: could not write buffered values: {err:#}",
+                self.id()
+            );
+        }
+    }
+}
+
+/// Names the key in errors that the store reports without one.
+fn with_key(err: anyhow::Error, key: &str) -> anyhow::Error {
+    match err.downcast::<Error>() {
+        Ok(Error::InvalidQuery(query)) => Error::Conflict {
+            key: key.to_owned(),
+            reason: query.message().to_owned(),
+        }
+        .into(),
+        Ok(Error::DocumentTooLarge { key: k, size }) if k.is_empty() => Error::DocumentTooLarge {
+            key: key.to_owned(),
+            size,
+        }
+        .into(),
+        Ok(other) => other.into(),
+        Err(err) => err,
+    }
+}
+
+impl RunInner {
+    /// Sends the buffer as one update, with `status` if given. On failure
+    /// the buffer is kept, so a later flush can still write it.
+    fn flush(&self, state: &mut RunState, status: Option<&str>) -> anyhow::Result<()> {
+        if state.buffer.is_empty() && status.is_none() {
+            return Ok(());
+        }
+        let pending = state.buffer.take();
+        match self.send(pending.to_update(), status) {
+            Ok(()) => {
+                state.ended |= status.is_some();
+                Ok(())
+            }
+            Err(err) => {
+                let first_key = pending.first_key().unwrap_or_default().to_owned();
+                state.buffer = pending;
+                Err(with_key(err, &first_key))
+            }
+        }
+    }
+
+    /// Adds the metadata every write carries and sends the update.
+    fn send(&self, mut update: Document, status: Option<&str>) -> anyhow::Result<()> {
+        let now = DateTime::now();
+        let mut set = match update.remove("$set") {
+            Some(Bson::Document(set)) => set,
+            _ => Document::new(),
+        };
+        set.insert("_yamlett.last_modified_at", now);
+        if let Some(status) = status {
+            set.insert("_yamlett.status", status);
+            set.insert("_yamlett.ended_at", now);
+        }
+        update.insert("$set", set);
+        self.experiment
+            .store()
+            .update_run(self.experiment.name(), &self.id, &update, true)
+    }
+}
+
+impl Drop for RunInner {
+    fn drop(&mut self) {
+        let mut state =
+            std::mem::take(self.state.get_mut().unwrap_or_else(PoisonError::into_inner));
+        if state.ended && state.buffer.is_empty() {
+            return;
+        }
+        let status = if std::thread::panicking() {
+            "failed"
+        } else {
+            "finished"
+        };
+        if let Err(err) = self.flush(&mut state, Some(status)) {
+            log::warn!(
+                "yamlett: run {}: could not mark it {status}: {err:#}",
+                self.id
+            );
+        }
+    }
+}
+
+impl fmt::Debug for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run")
+            .field("id", &self.inner.id)
+            .field("experiment", &self.inner.experiment)
+            .finish()
+    }
+}

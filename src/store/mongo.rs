@@ -1,0 +1,365 @@
+//! The MongoDB store: runs are documents of a collection named after their
+//! experiment, artifacts live in GridFS in the same database.
+//!
+//! Filters, updates and pipelines go to the server untouched; this module
+//! only translates the driver's errors into [`crate::Error`] kinds, with any
+//! credential scrubbed from their text.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bson::{doc, Bson, Document};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{ClientOptions, GridFsBucketOptions};
+use mongodb::sync::gridfs::GridFsBucket;
+use mongodb::sync::{Client, Collection, Database};
+
+use super::Store;
+use crate::query::QueryError;
+use crate::{Error, FindOptions};
+
+/// The database used when the URI's path names none.
+const DEFAULT_DATABASE: &str = "yamlett";
+/// The GridFS bucket holding artifacts; experiment names may not start with
+/// `_yamlett`, so its collections never pass for experiments.
+const ARTIFACT_BUCKET: &str = "_yamlett_artifacts";
+/// How long an operation may wait for a reachable server when the URI does
+/// not say. The driver's 30 s default would stall a training loop.
+const DEFAULT_SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A MongoDB deployment (standalone, replica set, sharded or Atlas).
+pub(crate) struct MongoStore {
+    database: Database,
+    bucket: GridFsBucket,
+    location: String,
+    secrets: Vec<String>,
+}
+
+impl fmt::Debug for MongoStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoStore")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MongoStore {
+    /// Builds a client for `uri`. The driver connects lazily, so this does
+    /// not wait for the server; the first operation does.
+    pub(crate) fn connect(uri: &str, redacted: String) -> anyhow::Result<MongoStore> {
+        let secrets = secrets_of(uri);
+        let scrub = |text: String| scrub(text, &secrets);
+        let mut options = ClientOptions::parse(uri)
+            .run()
+            .map_err(|err| Error::Config {
+                reason: scrub(format!(
+                    "cannot use the MongoDB URI {redacted}: {}",
+                    describe(&err)
+                )),
+            })?;
+        options.app_name.get_or_insert_with(|| "yamlett".to_owned());
+        options
+            .server_selection_timeout
+            .get_or_insert(DEFAULT_SERVER_SELECTION_TIMEOUT);
+        options
+            .connect_timeout
+            .get_or_insert(DEFAULT_SERVER_SELECTION_TIMEOUT);
+        let database_name = options
+            .default_database
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let client = Client::with_options(options).map_err(|err| Error::Config {
+            reason: scrub(format!(
+                "cannot use the MongoDB URI {redacted}: {}",
+                describe(&err)
+            )),
+        })?;
+        let database = client.database(&database_name);
+        let bucket = database.gridfs_bucket(
+            GridFsBucketOptions::builder()
+                .bucket_name(ARTIFACT_BUCKET.to_owned())
+                .build(),
+        );
+        Ok(MongoStore {
+            database,
+            bucket,
+            location: redacted,
+            secrets,
+        })
+    }
+
+    fn runs(&self, experiment: &str) -> Collection<Document> {
+        self.database.collection(experiment)
+    }
+
+    /// Turns a driver error into the matching [`Error`] kind.
+    fn error(&self, err: mongodb::error::Error) -> anyhow::Error {
+        let message = scrub(describe(&err), &self.secrets);
+        let store = self.location.clone();
+        let code = match err.kind.as_ref() {
+            ErrorKind::Command(command) => Some(command.code),
+            ErrorKind::Write(WriteFailure::WriteError(write)) => Some(write.code),
+            _ => None,
+        };
+        let kind = match (err.kind.as_ref(), code) {
+            (
+                ErrorKind::ServerSelection { .. }
+                | ErrorKind::Io(_)
+                | ErrorKind::ConnectionPoolCleared { .. }
+                | ErrorKind::DnsResolve { .. }
+                | ErrorKind::Shutdown,
+                _,
+            ) => Error::Unreachable {
+                store,
+                reason: message,
+            },
+            (ErrorKind::Authentication { .. }, _) | (_, Some(13 | 18)) => Error::Authentication {
+                store,
+                reason: message,
+            },
+            (_, Some(code)) if is_server_state_code(code) => Error::Unreachable {
+                store,
+                reason: message,
+            },
+            (_, Some(10334 | 17419 | 17420)) => Error::DocumentTooLarge {
+                key: String::new(),
+                size: 0,
+            },
+            (_, Some(_)) => Error::InvalidQuery(QueryError::new(message)),
+            _ => Error::Store { store, message },
+        };
+        anyhow::Error::new(kind)
+    }
+}
+
+/// Codes the server answers with while it, not the request, is the problem
+/// (stepping down, shutting down, timed out): the write may succeed later.
+fn is_server_state_code(code: i32) -> bool {
+    matches!(
+        code,
+        6 | 7 | 50 | 89 | 91 | 189 | 262 | 9001 | 10107 | 11600 | 11602 | 13435 | 13436
+    )
+}
+
+/// The driver's message for an error, without its debug noise.
+fn describe(err: &mongodb::error::Error) -> String {
+    match err.kind.as_ref() {
+        ErrorKind::Command(command) => command.message.clone(),
+        ErrorKind::Write(WriteFailure::WriteError(write)) => write.message.clone(),
+        ErrorKind::Authentication { message, .. } => message.clone(),
+        _ => err.to_string(),
+    }
+}
+
+/// The password of a URI, raw and percent-decoded, so it can be removed
+/// from any text that might echo it back.
+fn secrets_of(uri: &str) -> Vec<String> {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let Some((user_info, _)) = authority.rsplit_once('@') else {
+        return Vec::new();
+    };
+    let Some((_, password)) = user_info.split_once(':') else {
+        return Vec::new();
+    };
+    let mut secrets = vec![password.to_owned()];
+    if let Some(decoded) = percent_decode(password) {
+        secrets.push(decoded);
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Removes every occurrence of a secret from `text`.
+fn scrub(mut text: String, secrets: &[String]) -> String {
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), "***");
+        }
+    }
+    text
+}
+
+impl Store for MongoStore {
+    fn update_run(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        update: &Document,
+        upsert: bool,
+    ) -> anyhow::Result<()> {
+        let result = self
+            .runs(experiment)
+            .update_one(doc! { "_id": run_id }, update.clone())
+            .upsert(upsert)
+            .run()
+            .map_err(|err| self.error(err))?;
+        if !upsert && result.matched_count == 0 {
+            return Err(Error::NotFound {
+                what: format!("run {run_id:?} in experiment {experiment:?}"),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn find(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> anyhow::Result<Vec<Document>> {
+        let runs = self.runs(experiment);
+        let mut find = runs.find(filter.clone());
+        if let Some(sort) = &options.sort {
+            find = find.sort(sort.clone());
+        }
+        if let Some(skip) = options.skip {
+            find = find.skip(skip);
+        }
+        if let Some(limit) = options.limit {
+            // The driver reads a negative limit as "one batch"; clamp instead.
+            find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        if let Some(projection) = &options.projection {
+            find = find.projection(projection.clone());
+        }
+        let cursor = find.run().map_err(|err| self.error(err))?;
+        cursor
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| self.error(err))
+    }
+
+    fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {
+        self.runs(experiment)
+            .count_documents(filter.clone())
+            .run()
+            .map_err(|err| self.error(err))
+    }
+
+    fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>> {
+        let cursor = self
+            .runs(experiment)
+            .aggregate(pipeline.to_vec())
+            .run()
+            .map_err(|err| self.error(err))?;
+        cursor
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| self.error(err))
+    }
+
+    fn experiments(&self) -> anyhow::Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .database
+            .list_collection_names()
+            .run()
+            .map_err(|err| self.error(err))?
+            .into_iter()
+            .filter(|name| !name.starts_with("_yamlett") && !name.starts_with("system."))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn put_artifact(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<Bson> {
+        let filename = format!("{experiment}/{run_id}/{key}");
+        let mut upload = self
+            .bucket
+            .open_upload_stream(filename)
+            .run()
+            .map_err(|err| self.error(err))?;
+        let written = upload.write_all(bytes).and_then(|()| upload.close());
+        if let Err(err) = written {
+            // Leave no orphaned chunks behind a failed upload.
+            let _ = upload.abort();
+            return Err(Error::Unreachable {
+                store: self.location.clone(),
+                reason: scrub(format!("artifact upload failed: {err}"), &self.secrets),
+            }
+            .into());
+        }
+        Ok(Bson::Document(
+            doc! { "store": "gridfs", "id": upload.id().clone() },
+        ))
+    }
+
+    fn get_artifact(&self, location: &Bson) -> anyhow::Result<Vec<u8>> {
+        let id = match location {
+            Bson::Document(doc) if doc.get_str("store").ok() == Some("gridfs") => {
+                doc.get("id").cloned()
+            }
+            _ => None,
+        }
+        .ok_or_else(|| Error::Artifact {
+            key: String::new(),
+            reason: format!("not a GridFS artifact location: {location}"),
+        })?;
+        let mut download = self
+            .bucket
+            .open_download_stream(id.clone())
+            .run()
+            .map_err(|err| match err.kind.as_ref() {
+                ErrorKind::GridFs(_) => Error::NotFound {
+                    what: format!("artifact file {id}"),
+                }
+                .into(),
+                _ => self.error(err),
+            })?;
+        let mut bytes = Vec::new();
+        download
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading artifact file {id} from {}", self.location))?;
+        Ok(bytes)
+    }
+
+    fn collection(&self, experiment: &str) -> Option<Collection<Document>> {
+        Some(self.runs(experiment))
+    }
+
+    fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_found_raw_and_decoded() {
+        assert_eq!(
+            secrets_of("mongodb://u:p%40ss@h/db"),
+            vec!["p%40ss", "p@ss"]
+        );
+        assert!(secrets_of("mongodb://h/db").is_empty());
+        assert_eq!(
+            scrub("bad p@ss!".into(), &secrets_of("mongodb://u:p%40ss@h")),
+            "bad ***!"
+        );
+    }
+}
