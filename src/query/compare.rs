@@ -8,30 +8,38 @@
 
 use std::cmp::Ordering;
 
+use bson::spec::ElementType;
 use bson::{Bson, Decimal128, Document};
 
 /// The canonical type bracket of a value, as the server's
 /// `canonicalizeBSONType` defines it. Values in different brackets never
 /// compare equal, and the bracket decides their order.
 pub(crate) fn type_bracket(value: &Bson) -> i8 {
-    match value {
-        Bson::MinKey => -1,
-        Bson::Undefined => 0,
-        Bson::Null => 5,
-        Bson::Double(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Decimal128(_) => 10,
-        Bson::String(_) | Bson::Symbol(_) => 15,
-        Bson::Document(_) => 20,
-        Bson::Array(_) => 25,
-        Bson::Binary(_) => 30,
-        Bson::ObjectId(_) => 35,
-        Bson::Boolean(_) => 40,
-        Bson::DateTime(_) => 45,
-        Bson::Timestamp(_) => 47,
-        Bson::RegularExpression(_) => 50,
-        Bson::DbPointer(_) => 55,
-        Bson::JavaScriptCode(_) => 60,
-        Bson::JavaScriptCodeWithScope(_) => 65,
-        Bson::MaxKey => 127,
+    element_type_bracket(value.element_type())
+}
+
+/// The type bracket of a BSON element type (see [`type_bracket`]); lets
+/// raw values be bracketed without decoding them.
+pub(crate) fn element_type_bracket(element_type: ElementType) -> i8 {
+    use ElementType as T;
+    match element_type {
+        T::MinKey => -1,
+        T::Undefined => 0,
+        T::Null => 5,
+        T::Double | T::Int32 | T::Int64 | T::Decimal128 => 10,
+        T::String | T::Symbol => 15,
+        T::EmbeddedDocument => 20,
+        T::Array => 25,
+        T::Binary => 30,
+        T::ObjectId => 35,
+        T::Boolean => 40,
+        T::DateTime => 45,
+        T::Timestamp => 47,
+        T::RegularExpression => 50,
+        T::DbPointer => 55,
+        T::JavaScriptCode => 60,
+        T::JavaScriptCodeWithScope => 65,
+        T::MaxKey => 127,
     }
 }
 
@@ -240,9 +248,9 @@ fn write_equality_key(value: &Bson, out: &mut Vec<u8>) {
                 Some(Number::Int(i)) => write_number_key(i as f64, Some(i), out),
                 Some(Number::Float(f)) => {
                     let as_int = (f.fract() == 0.0
-                        && f >= -9_223_372_036_854_775_808.0
-                        && f < 9_223_372_036_854_775_808.0)
-                        .then_some(f as i64);
+                        && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0)
+                            .contains(&f))
+                    .then_some(f as i64);
                     write_number_key(f, as_int, out)
                 }
                 None => {}
@@ -319,7 +327,7 @@ mod tests {
         assert_eq!(
             compare(
                 &Bson::Int64(i64::MAX),
-                &Bson::Double(9.223372036854775807e18)
+                &Bson::Double(9_223_372_036_854_775_808.0)
             ),
             Ordering::Less
         );

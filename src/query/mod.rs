@@ -9,8 +9,14 @@
 //! Semantics follow the MongoDB 7/8 manual operator by operator; where the two
 //! disagree, the server's observed behaviour (our differential suite) wins.
 
+pub(crate) mod aggregate;
 pub(crate) mod compare;
+pub(crate) mod expr;
+pub(crate) mod filter;
 pub(crate) mod path;
+pub(crate) mod pattern;
+pub(crate) mod projection;
+pub(crate) mod sort;
 pub(crate) mod update;
 
 use std::fmt;

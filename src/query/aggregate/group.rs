@@ -1,0 +1,133 @@
+//! `$group`: documents bucketed by the value of the `_id` expression, each
+//! bucket running one state per accumulator.
+
+use std::collections::HashMap;
+
+use bson::{Bson, Document};
+
+use super::accumulators::{self, Accumulator, Argument, Factory};
+use super::Stage;
+use crate::query::compare::equality_key;
+use crate::query::expr::{Ctx, Expr};
+use crate::query::{QueryError, QueryResult};
+
+/// One output field of `$group`.
+#[derive(Debug)]
+struct Field {
+    /// The output field.
+    name: String,
+    /// Makes the accumulator state of a new group.
+    factory: Factory,
+    /// The argument expression; `None` for `$count`.
+    arg: Option<Expr>,
+}
+
+/// `$group`.
+#[derive(Debug)]
+struct Group {
+    /// The group key expression.
+    id: Expr,
+    /// The accumulated output fields, in specification order.
+    fields: Vec<Field>,
+}
+
+/// Parses `$group`.
+pub(super) fn parse_group(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+    let Bson::Document(spec) = arg else {
+        return Err(QueryError::new(
+            "a group's fields must be specified in an object",
+        ));
+    };
+    let mut id = None;
+    let mut fields = Vec::new();
+    for (name, value) in spec {
+        if name == "_id" {
+            id = Some(Expr::parse(value)?);
+        } else {
+            fields.push(parse_field(name, value)?);
+        }
+    }
+    let id = id.ok_or_else(|| QueryError::new("a group specification must include an _id"))?;
+    Ok(Box::new(Group { id, fields }))
+}
+
+/// Parses one `name: {$acc: arg}` field of `$group`.
+fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
+    if name.contains('.') {
+        return Err(QueryError::new(format!(
+            "the group aggregate field name '{name}' cannot be used because $group's field \
+             names cannot contain '.'"
+        )));
+    }
+    if name.starts_with('$') {
+        return Err(QueryError::new(format!(
+            "the group aggregate field name '{name}' cannot be an operator name"
+        )));
+    }
+    let Bson::Document(acc) = value else {
+        return Err(QueryError::new(format!(
+            "The field '{name}' must be an accumulator object"
+        )));
+    };
+    let mut entries = acc.iter();
+    let (Some((op, arg)), None) = (entries.next(), entries.next()) else {
+        return Err(QueryError::new(format!(
+            "$group accumulator for '{name}' must be a single-op doc"
+        )));
+    };
+    let (kind, factory) = accumulators::lookup(op)?;
+    let arg = match (kind, arg) {
+        (Argument::None, Bson::Document(d)) if d.is_empty() => None,
+        (Argument::None, _) => {
+            return Err(QueryError::new("$count takes no arguments, i.e. $count:{}"))
+        }
+        (Argument::Unary, Bson::Array(_)) => {
+            return Err(QueryError::new(format!(
+                "The {op} accumulator is a unary operator"
+            )))
+        }
+        (Argument::Unary, arg) => Some(Expr::parse(arg)?),
+    };
+    Ok(Field {
+        name: name.to_owned(),
+        factory,
+        arg,
+    })
+}
+
+impl Stage for Group {
+    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
+        // Groups in first-seen order (the server's order is unspecified).
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut groups: Vec<(Bson, Vec<Box<dyn Accumulator>>)> = Vec::new();
+        for doc in &input {
+            let ctx = Ctx::new(doc);
+            let key = self.id.eval(&ctx)?.map_or(Bson::Null, |v| v.into_owned());
+            let slot = *index.entry(equality_key(&key)).or_insert_with(|| {
+                groups.push((key, self.fields.iter().map(|f| (f.factory)()).collect()));
+                groups.len() - 1
+            });
+            let Some((_, states)) = groups.get_mut(slot) else {
+                continue;
+            };
+            for (field, state) in self.fields.iter().zip(states.iter_mut()) {
+                let value = match &field.arg {
+                    Some(expr) => expr.eval(&ctx)?,
+                    None => None,
+                };
+                state.add(value.as_deref())?;
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, mut states)| {
+                let mut out = Document::new();
+                out.insert("_id", key);
+                for (field, state) in self.fields.iter().zip(states.iter_mut()) {
+                    out.insert(field.name.clone(), state.finish()?);
+                }
+                Ok(out)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,161 @@
+//! The operator table: every ordinary expression operator is one entry.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bson::Bson;
+
+use super::{arith, basic, Value};
+use crate::query::{QueryError, QueryResult};
+
+/// An operator's implementation: a function of its evaluated arguments
+/// (`None` = missing), which it may move out of.
+pub(crate) type OpFn = for<'a> fn(Vec<Value<'a>>) -> QueryResult<Value<'a>>;
+
+/// How many arguments an operator takes; checked once, at parse time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arity {
+    /// Exactly this many.
+    Exactly(usize),
+    /// This many or more.
+    #[allow(dead_code)] // For the follow-up operators ($concat, $concatArrays, …).
+    AtLeast(usize),
+    /// Between the two, inclusive.
+    #[allow(dead_code)] // For the follow-up operators ($round, $trunc, $indexOfArray, …).
+    Range(usize, usize),
+    /// Any number.
+    Any,
+}
+
+impl Arity {
+    /// Rejects a call with `n` arguments, in the server's words.
+    pub(crate) fn check(self, name: &str, n: usize) -> QueryResult<()> {
+        let message = match self {
+            Arity::Exactly(k) if n != k => {
+                format!("Expression {name} takes exactly {k} arguments. {n} were passed in.")
+            }
+            Arity::AtLeast(k) if n < k => {
+                format!("Expression {name} takes at least {k} arguments, but {n} were passed in.")
+            }
+            Arity::Range(lo, hi) if !(lo..=hi).contains(&n) => format!(
+                "Expression {name} takes at least {lo} arguments, and at most {hi}, but {n} were \
+                 passed in."
+            ),
+            _ => return Ok(()),
+        };
+        Err(QueryError::new(message))
+    }
+}
+
+/// One table entry.
+#[derive(Debug)]
+pub(crate) struct OpDef {
+    /// The operator, with its `$`.
+    pub(crate) name: &'static str,
+    /// Its argument count rule.
+    pub(crate) arity: Arity,
+    /// Its implementation.
+    pub(crate) eval: OpFn,
+}
+
+/// Shorthand for table entries.
+const fn op(name: &'static str, arity: Arity, eval: OpFn) -> OpDef {
+    OpDef { name, arity, eval }
+}
+
+/// Every ordinary operator. Add new operators here (and their functions in
+/// the family module they belong to).
+pub(crate) static OPERATORS: &[OpDef] = &[
+    // Arithmetic.
+    op("$add", Arity::Any, arith::add),
+    op("$subtract", Arity::Exactly(2), arith::subtract),
+    op("$multiply", Arity::Any, arith::multiply),
+    op("$divide", Arity::Exactly(2), arith::divide),
+    op("$mod", Arity::Exactly(2), arith::modulo),
+    op("$abs", Arity::Exactly(1), arith::abs),
+    // Comparison.
+    op("$eq", Arity::Exactly(2), basic::eq),
+    op("$ne", Arity::Exactly(2), basic::ne),
+    op("$gt", Arity::Exactly(2), basic::gt),
+    op("$gte", Arity::Exactly(2), basic::gte),
+    op("$lt", Arity::Exactly(2), basic::lt),
+    op("$lte", Arity::Exactly(2), basic::lte),
+    op("$cmp", Arity::Exactly(2), basic::cmp),
+    // Boolean (the short-circuiting $and/$or are special forms).
+    op("$not", Arity::Exactly(1), basic::not),
+    // Arrays and types.
+    op("$size", Arity::Exactly(1), basic::size),
+    op("$isArray", Arity::Exactly(1), basic::is_array),
+    op("$isNumber", Arity::Exactly(1), basic::is_number),
+    op("$type", Arity::Exactly(1), basic::type_of),
+];
+
+/// Finds an operator by name.
+pub(crate) fn lookup(name: &str) -> Option<&'static OpDef> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static OpDef>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| OPERATORS.iter().map(|def| (def.name, def)).collect())
+        .get(name)
+        .copied()
+}
+
+/// The server's name of a value's type, as `$type` returns it and as
+/// error messages print it.
+pub(crate) fn type_name(value: Option<&Bson>) -> &'static str {
+    let Some(value) = value else { return "missing" };
+    match value {
+        Bson::Double(_) => "double",
+        Bson::String(_) => "string",
+        Bson::Document(_) => "object",
+        Bson::Array(_) => "array",
+        Bson::Binary(_) => "binData",
+        Bson::Undefined => "undefined",
+        Bson::ObjectId(_) => "objectId",
+        Bson::Boolean(_) => "bool",
+        Bson::DateTime(_) => "date",
+        Bson::Null => "null",
+        Bson::RegularExpression(_) => "regex",
+        Bson::DbPointer(_) => "dbPointer",
+        Bson::JavaScriptCode(_) => "javascript",
+        Bson::Symbol(_) => "symbol",
+        Bson::JavaScriptCodeWithScope(_) => "javascriptWithScope",
+        Bson::Int32(_) => "int",
+        Bson::Timestamp(_) => "timestamp",
+        Bson::Int64(_) => "long",
+        Bson::Decimal128(_) => "decimal",
+        Bson::MinKey => "minKey",
+        Bson::MaxKey => "maxKey",
+    }
+}
+
+/// Takes the argument at `i` out of the list (the arity check guarantees it).
+pub(crate) fn take<'a>(args: &mut [Value<'a>], i: usize) -> Value<'a> {
+    args.get_mut(i).and_then(Option::take)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_unique_and_dollar_prefixed() {
+        let mut names: Vec<_> = OPERATORS.iter().map(|d| d.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+        assert!(names.iter().all(|n| n.starts_with('$')));
+    }
+
+    #[test]
+    fn arity_messages_match_server() {
+        // Server: {$size: [1, 2]} -> "Expression $size takes exactly 1 arguments. 2 were passed in."
+        assert_eq!(
+            Arity::Exactly(1).check("$size", 2).unwrap_err().message(),
+            "Expression $size takes exactly 1 arguments. 2 were passed in."
+        );
+        assert!(Arity::Any.check("$add", 0).is_ok());
+        assert!(Arity::Range(1, 2).check("$x", 3).is_err());
+        assert!(Arity::AtLeast(2).check("$x", 1).is_err());
+    }
+}
