@@ -67,6 +67,7 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     fn location(&self) -> &str;
 }
 
+mod local;
 mod mongo;
 
 use std::collections::HashMap;
@@ -91,15 +92,7 @@ pub(crate) fn open(location: &Location) -> anyhow::Result<Arc<dyn Store>> {
         Location::MongoDb { uri, redacted } => {
             Arc::new(mongo::MongoStore::connect(uri, redacted.clone())?)
         }
-        Location::Local { dir } => {
-            return Err(crate::Error::Config {
-                reason: format!(
-                    "the embedded store at {} is not available yet",
-                    dir.display()
-                ),
-            }
-            .into())
-        }
+        Location::Local { dir } => Arc::new(local::LocalStore::open(dir)?),
     };
     stores.insert(location.clone(), Arc::clone(&store));
     Ok(store)

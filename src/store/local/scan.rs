@@ -1,0 +1,293 @@
+//! Reading runs: a streaming scan of one experiment in natural order, with
+//! the filter evaluated on the stored BSON bytes, and what `find` and
+//! `aggregate` build on it.
+//!
+//! Only documents that match are decoded, and the scan never holds more
+//! than the results being built: rows are read one by one from SQLite.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::ops::ControlFlow;
+
+use bson::{Bson, Document, RawDocument};
+use rusqlite::{Connection, Row};
+
+use super::{decode_raw as decode, invalid_query};
+use crate::query::aggregate::Pipeline;
+use crate::query::filter::Filter;
+use crate::query::projection::Projection;
+use crate::query::sort::SortSpec;
+use crate::query::QueryResult;
+use crate::FindOptions;
+
+/// The runs of one experiment in insertion order; the `(experiment)` index
+/// ends with the rowid, so SQLite walks it without sorting.
+pub(super) const SELECT_RUNS: &str =
+    "SELECT seq, bson FROM runs WHERE experiment = ?1 ORDER BY seq";
+
+/// Calls `visit` with the insertion sequence number and the raw bytes of
+/// each run of `experiment` that matches `filter`, in natural order, until
+/// it returns `Break`. The bytes are borrowed from SQLite's row buffer, not
+/// copied.
+pub(super) fn scan(
+    conn: &Connection,
+    experiment: &str,
+    filter: Option<&Filter>,
+    mut visit: impl FnMut(i64, &RawDocument) -> anyhow::Result<ControlFlow<()>>,
+) -> anyhow::Result<()> {
+    let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
+    let mut rows = stmt.query([experiment])?;
+    while let Some(row) = rows.next()? {
+        if let Some((seq, raw)) = matching_row(row, filter)? {
+            if visit(seq, raw)?.is_break() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The row's sequence number and document if it matches `filter`.
+fn matching_row<'r>(
+    row: &'r Row<'_>,
+    filter: Option<&Filter>,
+) -> anyhow::Result<Option<(i64, &'r RawDocument)>> {
+    let seq: i64 = row.get(0)?;
+    let raw = RawDocument::from_bytes(row.get_ref(1)?.as_blob()?)
+        .map_err(|err| anyhow::anyhow!("the stored run #{seq} is corrupt: {err}"))?;
+    match filter {
+        Some(filter) if !filter.matches_raw(raw).map_err(invalid_query)? => Ok(None),
+        _ => Ok(Some((seq, raw))),
+    }
+}
+
+/// A compiled `find`: everything is parsed before the scan starts, so an
+/// invalid sort or projection is reported even when nothing matches, as
+/// the server does.
+pub(super) struct FindQuery {
+    filter: Filter,
+    sort: Option<SortSpec>,
+    /// The top-level fields the sort reads (`metrics` for `metrics.f1`).
+    sort_roots: Vec<String>,
+    projection: Option<Projection>,
+    skip: u64,
+    /// `None` for no limit; MongoDB reads a limit of 0 as none.
+    limit: Option<u64>,
+}
+
+impl FindQuery {
+    /// Compiles the filter and options.
+    pub(super) fn parse(filter: &Document, options: &FindOptions) -> QueryResult<FindQuery> {
+        Ok(FindQuery {
+            filter: Filter::parse(filter)?,
+            sort: options.sort.as_ref().map(SortSpec::parse).transpose()?,
+            sort_roots: options.sort.as_ref().map(sort_roots).unwrap_or_default(),
+            projection: options
+                .projection
+                .as_ref()
+                .map(Projection::parse)
+                .transpose()?,
+            skip: options.skip.unwrap_or(0),
+            limit: options.limit.filter(|&n| n > 0),
+        })
+    }
+
+    /// Runs the query over `experiment`.
+    pub(super) fn run(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
+        let docs = match &self.sort {
+            None => self.natural(conn, experiment)?,
+            Some(sort) => {
+                let sorted = match self.limit {
+                    Some(limit) => {
+                        self.top(conn, experiment, sort, self.skip.saturating_add(limit))?
+                    }
+                    None => self.sorted(conn, experiment, sort)?,
+                };
+                let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
+                sorted.into_iter().skip(skip).collect()
+            }
+        };
+        match &self.projection {
+            None => Ok(docs),
+            Some(projection) => docs
+                .iter()
+                .map(|doc| projection.apply(doc).map_err(invalid_query))
+                .collect(),
+        }
+    }
+
+    /// Without a sort: skipped matches are counted, not decoded, and the
+    /// scan stops as soon as the limit is reached.
+    fn natural(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
+        let mut to_skip = self.skip;
+        let mut docs = Vec::new();
+        scan(conn, experiment, Some(&self.filter), |_, raw| {
+            if to_skip > 0 {
+                to_skip -= 1;
+                return Ok(ControlFlow::Continue(()));
+            }
+            docs.push(decode(raw)?);
+            let full = self.limit.is_some_and(|n| docs.len() as u64 >= n);
+            Ok(if full {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        Ok(docs)
+    }
+
+    /// A sort without a limit: every match, stably sorted (`sort_by` is
+    /// stable and the scan is in insertion order, so ties keep it).
+    fn sorted(
+        &self,
+        conn: &Connection,
+        experiment: &str,
+        sort: &SortSpec,
+    ) -> anyhow::Result<Vec<Document>> {
+        let mut docs = Vec::new();
+        scan(conn, experiment, Some(&self.filter), |_, raw| {
+            docs.push(decode(raw)?);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        docs.sort_by(|a, b| sort.compare(a, b));
+        Ok(docs)
+    }
+
+    /// A sort with a limit: only the best `keep` (skip + limit) matches are
+    /// kept, in a max-heap whose top is the worst of them, so memory stays
+    /// bounded by `keep` however many runs match. Each match is first
+    /// compared by its sort key alone (the few top-level fields the sort
+    /// reads, decoded from the raw bytes); only one that enters the heap is
+    /// decoded whole. With a small limit that is most of the cost saved.
+    fn top(
+        &self,
+        conn: &Connection,
+        experiment: &str,
+        sort: &SortSpec,
+        keep: u64,
+    ) -> anyhow::Result<Vec<Document>> {
+        let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+        let mut heap: BinaryHeap<Ranked<'_>> =
+            BinaryHeap::with_capacity(keep.min(1024).saturating_add(1));
+        scan(conn, experiment, Some(&self.filter), |seq, raw| {
+            let key = sort_key(raw, &self.sort_roots)?;
+            let full = heap.len() >= keep;
+            // A later run that ties with the worst kept one ranks after it
+            // (stable order), so only a strictly better key gets in.
+            if full
+                && heap
+                    .peek()
+                    .is_some_and(|worst| sort.compare(&key, &worst.key).is_ge())
+            {
+                return Ok(ControlFlow::Continue(()));
+            }
+            heap.push(Ranked {
+                sort,
+                seq,
+                key,
+                doc: decode(raw)?,
+            });
+            if heap.len() > keep {
+                heap.pop();
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(heap.into_sorted_vec().into_iter().map(|r| r.doc).collect())
+    }
+}
+
+/// The top-level fields a sort specification reads, once each.
+fn sort_roots(spec: &Document) -> Vec<String> {
+    let mut roots: Vec<String> = Vec::new();
+    for path in spec.keys() {
+        let root = path.split('.').next().unwrap_or(path);
+        if !roots.iter().any(|r| r == root) {
+            roots.push(root.to_owned());
+        }
+    }
+    roots
+}
+
+/// The part of a stored run a sort reads: its `roots` fields, decoded. A
+/// sort compares the values at its paths only, and every path lies under one
+/// of the roots, so this orders exactly as the whole document would.
+fn sort_key(raw: &RawDocument, roots: &[String]) -> anyhow::Result<Document> {
+    let mut key = Document::new();
+    for root in roots {
+        if let Some(value) = raw.get(root)? {
+            key.insert(root.clone(), Bson::try_from(value)?);
+        }
+    }
+    Ok(key)
+}
+
+/// A match in the top-k heap, ordered by the sort and then by insertion
+/// order, which makes the result the same as a stable sort's.
+struct Ranked<'s> {
+    sort: &'s SortSpec,
+    seq: i64,
+    /// The fields the sort reads (see [`sort_key`]).
+    key: Document,
+    doc: Document,
+}
+
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.sort
+            .compare(&self.key, &other.key)
+            .then(self.seq.cmp(&other.seq))
+    }
+}
+
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked<'_> {}
+
+/// Runs `pipeline` over `experiment`, streaming the runs into it. A leading
+/// `$match` is evaluated on the raw bytes during the scan, so runs it
+/// rejects are never decoded.
+pub(super) fn aggregate(
+    conn: &Connection,
+    experiment: &str,
+    pipeline: &Pipeline,
+) -> anyhow::Result<Vec<Document>> {
+    let filter = pipeline.leading_filter();
+    let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
+    let mut rows = stmt.query([experiment])?;
+    // The pipeline pulls documents from an iterator, which cannot return
+    // errors: the first one is kept here and the stream ends there.
+    let mut failure: Option<anyhow::Error> = None;
+    let docs = std::iter::from_fn(|| loop {
+        let step = match rows.next() {
+            Ok(Some(row)) => {
+                matching_row(row, filter).and_then(|m| m.map(|(_, raw)| decode(raw)).transpose())
+            }
+            Ok(None) => return None,
+            Err(err) => Err(err.into()),
+        };
+        match step {
+            Ok(Some(doc)) => return Some(doc),
+            Ok(None) => {}
+            Err(err) => {
+                failure = Some(err);
+                return None;
+            }
+        }
+    });
+    let result = pipeline.run(docs);
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    result.map_err(invalid_query)
+}

@@ -1,0 +1,267 @@
+//! The database file: recognising it, creating it, configuring connections
+//! and retrying when another writer holds the lock.
+//!
+//! The one rule here is that a file we did not create is never written to.
+//! Before SQLite is allowed to touch an existing file, its first 100 bytes
+//! (the SQLite header) are read with plain file I/O: opening a foreign
+//! database with SQLite could already modify it (rolling back a hot journal,
+//! creating `-wal`/`-shm` files, checkpointing on close).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+use crate::Error;
+
+/// The database file's name inside the store directory.
+pub(super) const DB_FILE: &str = "yamlett.sqlite3";
+
+/// `PRAGMA application_id` of a yamlett store: "YMLT" in ASCII. It is what
+/// tells a yamlett store from any other SQLite database.
+pub(super) const APPLICATION_ID: i32 = 0x594D_4C54;
+
+/// `PRAGMA user_version` of the schema this code reads and writes. Raise it
+/// (and add a migration step in [`initialise`]) with any schema change.
+pub(super) const SCHEMA_VERSION: i32 = 1;
+
+/// The schema. `seq` is the rowid, so it grows with every insert and never
+/// changes on update: ordering by it is MongoDB's natural (insertion) order.
+/// AUTOINCREMENT keeps that true even if runs are ever deleted (plain rowids
+/// may be reused after the largest one is deleted). The index on
+/// `experiment` carries the rowid as its implicit last column, so scanning
+/// one experiment in `seq` order needs no sort.
+const SCHEMA: &str = "
+CREATE TABLE runs (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    bson       BLOB NOT NULL,  -- the run document: the source of truth
+    json       TEXT NOT NULL,  -- the same in relaxed Extended JSON, for json_extract()
+    UNIQUE (experiment, id)
+);
+CREATE INDEX runs_by_experiment ON runs (experiment);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
+/// How long one statement waits inside SQLite for a lock before returning
+/// SQLITE_BUSY; [`retry_busy`] then takes over.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long [`retry_busy`] keeps retrying before it gives up. Long enough
+/// that a burst of writers from many processes never surfaces as an error;
+/// short enough that a store locked by a stuck process does not hang forever.
+const RETRY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The longest sleep between two retries.
+const MAX_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What is at the database path before we open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FileState {
+    /// No file: a new store.
+    Missing,
+    /// An empty file: SQLite treats it as an empty database, there is
+    /// nothing in it to lose, and it is what a creator that crashed before
+    /// its first commit leaves behind.
+    Empty,
+    /// A SQLite database with yamlett's application id.
+    Yamlett,
+}
+
+/// Looks at the file at `path` without modifying it, and refuses anything
+/// that is not (or cannot become) a yamlett store.
+pub(super) fn inspect(path: &Path) -> anyhow::Result<FileState> {
+    let not_a_store = |why: &str| Error::Config {
+        reason: format!(
+            "{} is not a yamlett store ({why}); it was left untouched",
+            path.display()
+        ),
+    };
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(FileState::Missing),
+        Err(err) => return Err(not_a_store(&format!("cannot read it: {err}")).into()),
+    };
+    let metadata = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(not_a_store("not a regular file").into());
+    }
+    if metadata.len() == 0 {
+        return Ok(FileState::Empty);
+    }
+    let mut header = [0_u8; 100];
+    if file.read_exact(&mut header).is_err() {
+        return Err(not_a_store("too short to be a SQLite database").into());
+    }
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err(not_a_store("not a SQLite database").into());
+    }
+    // The application id is a big-endian 32-bit integer at offset 68 of the
+    // header; it is written once, at creation, so the copy in the main file
+    // is current even while later changes sit in the WAL.
+    let application_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+    if application_id != APPLICATION_ID {
+        return Err(not_a_store(&format!(
+            "a SQLite database of another application, application_id {application_id:#x}"
+        ))
+        .into());
+    }
+    Ok(FileState::Yamlett)
+}
+
+/// Opens the writer connection on a file [`inspect`] accepted, creates or
+/// checks the schema, and switches the database to WAL.
+pub(super) fn open_writer(path: &Path) -> anyhow::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn)?;
+    let version: i32 =
+        retry_busy(|| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))?;
+    if version != SCHEMA_VERSION {
+        retry_busy(|| initialise(&mut conn, path))?;
+    }
+    // WAL lets readers run while a writer commits, and makes a commit one
+    // sequential append. It is a property of the file, set once; switching
+    // needs a moment of exclusive access, hence the retry.
+    let mode: String =
+        retry_busy(|| Ok(conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        retry_busy(|| {
+            Ok(conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))?)
+        })?;
+    }
+    Ok(conn)
+}
+
+/// Opens a connection for reading only.
+pub(super) fn open_reader(path: &Path) -> anyhow::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn)?;
+    // A read-write connection (a read-only one cannot create the WAL's shared
+    // memory file if it is missing) that refuses every write, as a guard.
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+/// The settings every connection needs; none of them are stored in the file.
+fn configure(conn: &Connection) -> anyhow::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // FULL, not NORMAL: in WAL mode NORMAL skips the fsync of the WAL at
+    // commit, so a committed transaction survives a crash of the process but
+    // may be lost on power failure or an OS crash. A run's guard is flushed
+    // so that what it wrote is on disk when it returns; FULL makes that true.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// Creates the schema in a new database, or checks under the write lock
+/// that another process created it meanwhile; refuses a newer schema and a
+/// database that is not ours. Nothing is written unless the file is empty.
+fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let application_id: i32 = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let version: i32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if application_id == APPLICATION_ID {
+        if version > SCHEMA_VERSION {
+            return Err(too_new(&tx, path, version).into());
+        }
+        // Migrations from older schema versions go here; version 1 is the first.
+        return Ok(());
+    }
+    let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    if application_id != 0 || version != 0 || objects != 0 {
+        // Someone else's database appeared between inspect() and here: the
+        // transaction is dropped, so rolled back, with nothing written.
+        return Err(Error::Config {
+            reason: format!(
+                "{} is not a yamlett store (a SQLite database of another application); it was left untouched",
+                path.display()
+            ),
+        }
+        .into());
+    }
+    tx.execute_batch(SCHEMA)?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('written_by', ?1)",
+        [env!("CARGO_PKG_VERSION")],
+    )?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The refusal of a store written by a newer yamlett, naming the version the
+/// store says it needs.
+fn too_new(conn: &Connection, path: &Path, version: i32) -> Error {
+    let written_by: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'written_by'", [], |r| {
+            r.get(0)
+        })
+        .ok();
+    let needed = match written_by {
+        Some(v) => format!("yamlett {v} or later"),
+        None => "a newer yamlett".to_owned(),
+    };
+    Error::Config {
+        reason: format!(
+            "the store {} has schema version {version}; this yamlett {} reads schema version {SCHEMA_VERSION} at most: open it with {needed}",
+            path.display(),
+            env!("CARGO_PKG_VERSION"),
+        ),
+    }
+}
+
+/// Whether `err` is SQLite saying another connection holds a lock.
+fn is_busy(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<rusqlite::Error>()
+        .and_then(rusqlite::Error::sqlite_error_code)
+        .is_some_and(|code| matches!(code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// Runs `op` again, with exponential backoff and jitter, for as long as it
+/// fails with SQLITE_BUSY or SQLITE_LOCKED (up to [`RETRY_DEADLINE`]).
+///
+/// The busy timeout alone is not enough: SQLite does not call the busy
+/// handler in every case (a WAL being recovered, a lock upgrade that would
+/// deadlock), and a timeout under heavy contention from many processes
+/// surfaces as an error. `op` must therefore be safe to run again from the
+/// start: a whole transaction or a whole read, never half of one.
+pub(super) fn retry_busy<T>(mut op: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let start = Instant::now();
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        match op() {
+            Err(err) if is_busy(&err) && start.elapsed() < RETRY_DEADLINE => {
+                thread::sleep(backoff + jitter(backoff));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A pseudo-random duration below `max`, so that writers that collided do
+/// not all retry at the same instant again. Clock nanoseconds are random
+/// enough for that, and need no extra dependency.
+fn jitter(max: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let max_nanos = u32::try_from(max.as_nanos()).unwrap_or(u32::MAX).max(1);
+    Duration::from_nanos(u64::from(nanos % max_nanos))
+}

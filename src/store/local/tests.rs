@@ -1,0 +1,737 @@
+//! Tests of the embedded store, each in its own temporary directory.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
+use rusqlite::Connection;
+
+use super::schema::{APPLICATION_ID, DB_FILE};
+use super::*;
+
+/// The yamlett error inside `err`.
+fn kind(err: &anyhow::Error) -> &Error {
+    err.downcast_ref::<Error>()
+        .unwrap_or_else(|| panic!("not a yamlett error: {err:#}"))
+}
+
+/// A fresh store in a fresh directory (kept alive by the returned guard).
+fn store() -> (tempfile::TempDir, LocalStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+/// Upserts `run_id` with `$set` of `fields`.
+fn set(store: &LocalStore, experiment: &str, run_id: &str, fields: Document) {
+    store
+        .update_run(experiment, run_id, &doc! { "$set": fields }, true)
+        .unwrap();
+}
+
+/// The `_id`s of `docs`, in order.
+fn ids(docs: &[Document]) -> Vec<&str> {
+    docs.iter().map(|d| d.get_str("_id").unwrap()).collect()
+}
+
+/// The one run `run_id` of `experiment`.
+fn get(store: &LocalStore, experiment: &str, run_id: &str) -> Document {
+    let mut found = store
+        .find(experiment, &doc! { "_id": run_id }, &FindOptions::new())
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    found.remove(0)
+}
+
+#[test]
+fn open_creates_directory_and_database_then_reopens() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("nested").join("store");
+    let store = LocalStore::open(&dir).unwrap();
+    assert!(dir.join(DB_FILE).is_file());
+    assert_eq!(store.location(), dir.display().to_string());
+    assert!(store.collection("e").is_none());
+    set(&store, "e", "r1", doc! { "a": 1 });
+    drop(store);
+
+    let reopened = LocalStore::open(&dir).unwrap();
+    assert_eq!(get(&reopened, "e", "r1"), doc! { "_id": "r1", "a": 1 });
+    let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let app: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
+    assert_eq!(app, APPLICATION_ID);
+}
+
+#[test]
+fn an_empty_file_becomes_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(DB_FILE), b"").unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    set(&store, "e", "r", doc! { "x": 1 });
+    assert_eq!(store.count("e", &doc! {}).unwrap(), 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused_naming_the_version_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(LocalStore::open(dir.path()).unwrap());
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.pragma_update(None, "user_version", 7).unwrap();
+    conn.execute(
+        "UPDATE meta SET value = '9.9.9' WHERE key = 'written_by'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let err = LocalStore::open(dir.path()).unwrap_err();
+    let Error::Config { reason } = kind(&err) else {
+        panic!("{err:#}")
+    };
+    assert!(reason.contains("schema version 7"), "{reason}");
+    assert!(reason.contains("yamlett 9.9.9 or later"), "{reason}");
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Opening a store whose database path holds `contents` fails with a
+/// Config error mentioning `why`, and leaves the directory byte for byte
+/// as it was (no `-wal` or `-shm` either).
+fn assert_refused_untouched(dir: &Path, why: &str) {
+    let before = snapshot(dir);
+    let err = LocalStore::open(dir).unwrap_err();
+    let Error::Config { reason } = kind(&err) else {
+        panic!("{err:#}")
+    };
+    assert!(reason.contains("is not a yamlett store"), "{reason}");
+    assert!(reason.contains(why), "{reason}");
+    assert_eq!(snapshot(dir), before);
+}
+
+#[test]
+fn a_text_file_is_refused_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(DB_FILE), "my notes\n".repeat(50)).unwrap();
+    assert_refused_untouched(dir.path(), "not a SQLite database");
+    fs::write(dir.path().join(DB_FILE), "short").unwrap();
+    assert_refused_untouched(dir.path(), "too short");
+}
+
+#[test]
+fn a_foreign_sqlite_database_is_refused_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(conn);
+    assert_refused_untouched(dir.path(), "application_id 0x0");
+
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "application_id", 1234).unwrap();
+    drop(conn);
+    assert_refused_untouched(dir.path(), "another application");
+}
+
+#[test]
+fn a_directory_at_the_database_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(DB_FILE)).unwrap();
+    let err = LocalStore::open(dir.path()).unwrap_err();
+    assert!(matches!(kind(&err), Error::Config { .. }), "{err:#}");
+}
+
+#[test]
+fn update_without_upsert_of_a_missing_run_is_not_found() {
+    let (_dir, store) = store();
+    let err = store
+        .update_run("e", "r", &doc! { "$set": { "a": 1 } }, false)
+        .unwrap_err();
+    assert!(matches!(kind(&err), Error::NotFound { .. }), "{err:#}");
+    assert_eq!(store.count("e", &doc! {}).unwrap(), 0);
+}
+
+#[test]
+fn upsert_then_update() {
+    let (_dir, store) = store();
+    let first = doc! {
+        "$set": { "params.lr": 0.1, "metrics.f1": 0.5 },
+        "$setOnInsert": { "_yamlett.created": "now" },
+        "$push": { "losses": { "$each": [3, 2] } },
+    };
+    store.update_run("e", "r", &first, true).unwrap();
+    let second = doc! {
+        "$set": { "metrics.f1": 0.75 },
+        "$setOnInsert": { "_yamlett.created": "later" },
+        "$push": { "losses": 1 },
+    };
+    store.update_run("e", "r", &second, false).unwrap();
+    assert_eq!(
+        get(&store, "e", "r"),
+        doc! {
+            "_id": "r",
+            "params": { "lr": 0.1 },
+            "metrics": { "f1": 0.75 },
+            "_yamlett": { "created": "now" },
+            "losses": [3, 2, 1],
+        }
+    );
+}
+
+#[test]
+fn the_json_column_answers_json_extract() {
+    let (dir, store) = store();
+    set(
+        &store,
+        "e",
+        "r",
+        doc! { "metrics": { "f1_score": 0.9 }, "n": 3_i64 },
+    );
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let (f1, json): (f64, String) = conn
+        .query_row(
+            "SELECT json_extract(json, '$.metrics.f1_score'), json FROM runs WHERE id = 'r'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(f1, 0.9);
+    // Relaxed Extended JSON, in the document's field order.
+    assert_eq!(json, r#"{"_id":"r","metrics":{"f1_score":0.9},"n":3}"#);
+}
+
+#[test]
+fn an_engine_error_changes_nothing() {
+    let (_dir, store) = store();
+    set(&store, "e", "r", doc! { "a": 1, "list": 5 });
+    let before = get(&store, "e", "r");
+    let update = doc! { "$set": { "b": 2 }, "$push": { "list": 1 } };
+    let err = store.update_run("e", "r", &update, false).unwrap_err();
+    assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
+    let err = store
+        .update_run("e", "r", &doc! { "$bogus": { "a": 1 } }, false)
+        .unwrap_err();
+    assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
+    assert_eq!(get(&store, "e", "r"), before);
+}
+
+#[test]
+fn a_document_over_16_mib_is_refused_and_the_run_is_unchanged() {
+    let (_dir, store) = store();
+    set(&store, "e", "r", doc! { "a": 1 });
+    let before = get(&store, "e", "r");
+    let big = Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: vec![0; MAX_DOCUMENT_SIZE],
+    };
+    let err = store
+        .update_run("e", "r", &doc! { "$set": { "blob.data": big } }, false)
+        .unwrap_err();
+    let Error::DocumentTooLarge { key, size } = kind(&err) else {
+        panic!("{err:#}")
+    };
+    assert_eq!(key, "blob.data");
+    assert!(*size > MAX_DOCUMENT_SIZE);
+    assert_eq!(get(&store, "e", "r"), before);
+
+    // Just under the limit is accepted.
+    let fits = Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: vec![0; MAX_DOCUMENT_SIZE - 100],
+    };
+    store
+        .update_run("e", "r2", &doc! { "$set": { "b": fits } }, true)
+        .unwrap();
+}
+
+#[test]
+fn natural_order_is_insertion_order_and_updates_keep_it() {
+    let (_dir, store) = store();
+    for id in ["r3", "r1", "r2"] {
+        set(&store, "e", id, doc! { "x": 1 });
+    }
+    set(&store, "other", "r0", doc! { "x": 1 });
+    set(&store, "e", "r1", doc! { "x": 2 });
+    let all = store.find("e", &doc! {}, &FindOptions::new()).unwrap();
+    assert_eq!(ids(&all), ["r3", "r1", "r2"]);
+}
+
+/// Ten runs `r0`..`r9` with `score = i % 3` and `i`.
+fn scored() -> (tempfile::TempDir, LocalStore) {
+    let (dir, store) = store();
+    for i in 0..10 {
+        set(
+            &store,
+            "e",
+            &format!("r{i}"),
+            doc! { "score": i % 3, "i": i, "p": { "q": i } },
+        );
+    }
+    (dir, store)
+}
+
+#[test]
+fn find_with_filter_skip_and_limit_in_natural_order() {
+    let (_dir, store) = scored();
+    let found = store
+        .find("e", &doc! { "score": 1 }, &FindOptions::new())
+        .unwrap();
+    assert_eq!(ids(&found), ["r1", "r4", "r7"]);
+    let found = store
+        .find("e", &doc! {}, &FindOptions::new().skip(2).limit(3))
+        .unwrap();
+    assert_eq!(ids(&found), ["r2", "r3", "r4"]);
+    // A limit of 0 is no limit, as in MongoDB.
+    let found = store
+        .find("e", &doc! {}, &FindOptions::new().skip(8).limit(0))
+        .unwrap();
+    assert_eq!(ids(&found), ["r8", "r9"]);
+    let found = store
+        .find("e", &doc! {}, &FindOptions::new().skip(20))
+        .unwrap();
+    assert!(found.is_empty());
+    assert!(store
+        .find("nope", &doc! {}, &FindOptions::new())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn find_with_sort_is_stable_with_and_without_limit() {
+    let (_dir, store) = scored();
+    let sort = doc! { "score": -1 };
+    let all = store
+        .find("e", &doc! {}, &FindOptions::new().sort(sort.clone()))
+        .unwrap();
+    let expected = ["r2", "r5", "r8", "r1", "r4", "r7", "r0", "r3", "r6", "r9"];
+    assert_eq!(ids(&all), expected);
+    // The bounded heap gives the same slice as the full sort, ties included.
+    for (skip, limit) in [(0, 1), (0, 4), (2, 3), (5, 5), (8, 10), (12, 1)] {
+        let page = store
+            .find(
+                "e",
+                &doc! {},
+                &FindOptions::new()
+                    .sort(sort.clone())
+                    .skip(skip)
+                    .limit(limit),
+            )
+            .unwrap();
+        let want: Vec<&str> = expected
+            .iter()
+            .copied()
+            .skip(skip as usize)
+            .take(limit as usize)
+            .collect();
+        assert_eq!(ids(&page), want, "skip {skip} limit {limit}");
+    }
+    let nested = store
+        .find(
+            "e",
+            &doc! {},
+            &FindOptions::new().sort(doc! { "p.q": -1 }).limit(2),
+        )
+        .unwrap();
+    assert_eq!(ids(&nested), ["r9", "r8"]);
+}
+
+#[test]
+fn find_with_projection() {
+    let (_dir, store) = scored();
+    let found = store
+        .find(
+            "e",
+            &doc! { "i": 4 },
+            &FindOptions::new().projection(doc! { "score": 1 }),
+        )
+        .unwrap();
+    assert_eq!(found, [doc! { "_id": "r4", "score": 1 }]);
+}
+
+#[test]
+fn invalid_find_options_are_invalid_queries_even_without_runs() {
+    let (_dir, store) = store();
+    for options in [
+        FindOptions::new().sort(doc! { "a": 2 }),
+        FindOptions::new().projection(doc! { "a": 1, "b": 0 }),
+    ] {
+        let err = store.find("e", &doc! {}, &options).unwrap_err();
+        assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
+    }
+    let err = store
+        .find("e", &doc! { "$where": "1" }, &FindOptions::new())
+        .unwrap_err();
+    assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
+}
+
+#[test]
+fn count_with_and_without_filter() {
+    let (_dir, store) = scored();
+    assert_eq!(store.count("e", &doc! {}).unwrap(), 10);
+    assert_eq!(store.count("e", &doc! { "score": 0 }).unwrap(), 4);
+    assert_eq!(store.count("e", &doc! { "p.q": 3 }).unwrap(), 1);
+    assert_eq!(store.count("none", &doc! {}).unwrap(), 0);
+    let err = store.count("e", &doc! { "$bad": 1 }).unwrap_err();
+    assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
+}
+
+#[test]
+fn aggregate_pushes_the_leading_match_down() {
+    let (_dir, store) = scored();
+    let pipeline = [doc! { "$match": { "score": 2 } }, doc! { "$limit": 2 }];
+    let out = store.aggregate("e", &pipeline).unwrap();
+    assert_eq!(ids(&out), ["r2", "r5"]);
+    let out = store.aggregate("e", &[doc! { "$limit": 1 }]).unwrap();
+    assert_eq!(ids(&out), ["r0"]);
+    let err = store.aggregate("e", &[doc! { "$nope": 1 }]).unwrap_err();
+    assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
+}
+
+#[test]
+fn experiments_are_distinct_and_sorted() {
+    let (_dir, store) = store();
+    assert!(store.experiments().unwrap().is_empty());
+    for (experiment, id) in [("zeta", "1"), ("alpha", "1"), ("zeta", "2"), ("Beta", "1")] {
+        set(&store, experiment, id, doc! { "x": 1 });
+    }
+    assert_eq!(store.experiments().unwrap(), ["Beta", "alpha", "zeta"]);
+}
+
+#[test]
+fn the_natural_order_scan_uses_the_index_without_sorting() {
+    let (dir, _store) = store();
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let plan: Vec<String> = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", scan::SELECT_RUNS))
+        .unwrap()
+        .query_map(["e"], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("runs_by_experiment"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+}
+
+#[test]
+fn artifacts_round_trip_including_20_mib() {
+    let (dir, store) = store();
+    let small = b"hello".to_vec();
+    let big: Vec<u8> = (0..20 * 1024 * 1024_u32).map(|i| (i % 251) as u8).collect();
+    for bytes in [&small, &big, &Vec::new()] {
+        let location = store
+            .put_artifact("e", "../../r", "/etc/passwd", bytes)
+            .unwrap();
+        let Bson::Document(fields) = &location else {
+            panic!("{location}")
+        };
+        assert_eq!(fields.get_str("store").unwrap(), "local");
+        let hex = fields.get_str("sha256").unwrap();
+        assert!(dir
+            .path()
+            .join("artifacts")
+            .join(&hex[..2])
+            .join(hex)
+            .is_file());
+        assert_eq!(&store.get_artifact(&location).unwrap(), bytes);
+    }
+    // The same bytes again: same location, still readable.
+    let again = store.put_artifact("x", "y", "z", &small).unwrap();
+    assert_eq!(store.get_artifact(&again).unwrap(), small);
+    // No temporary file is left behind.
+    for entry in fs::read_dir(dir.path().join("artifacts")).unwrap() {
+        for file in fs::read_dir(entry.unwrap().path()).unwrap() {
+            let name = file.unwrap().file_name();
+            assert!(!name.to_string_lossy().starts_with(".tmp"), "{name:?}");
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_artifact_is_a_checksum_error_and_a_missing_one_not_found() {
+    let (dir, store) = store();
+    let location = store.put_artifact("e", "r", "k", b"precious").unwrap();
+    let hex = location
+        .as_document()
+        .unwrap()
+        .get_str("sha256")
+        .unwrap()
+        .to_owned();
+    let path = dir.path().join("artifacts").join(&hex[..2]).join(&hex);
+    fs::write(&path, b"Precious").unwrap();
+    let err = store.get_artifact(&location).unwrap_err();
+    let Error::Artifact { reason, .. } = kind(&err) else {
+        panic!("{err:#}")
+    };
+    assert!(reason.contains("checksum mismatch"), "{reason}");
+    fs::remove_file(&path).unwrap();
+    let err = store.get_artifact(&location).unwrap_err();
+    assert!(matches!(kind(&err), Error::NotFound { .. }), "{err:#}");
+}
+
+#[test]
+fn invalid_artifact_locations_are_refused() {
+    let (_dir, store) = store();
+    let good = "a".repeat(64);
+    for location in [
+        Bson::String(good.clone()),
+        Bson::Document(doc! { "sha256": good.clone() }),
+        Bson::Document(doc! { "store": "mongodb", "sha256": good.clone() }),
+        Bson::Document(doc! { "store": "local" }),
+        Bson::Document(doc! { "store": "local", "sha256": "A".repeat(64) }),
+        Bson::Document(doc! { "store": "local", "sha256": "a".repeat(63) }),
+        Bson::Document(doc! { "store": "local", "sha256": format!("../{}", "a".repeat(61)) }),
+        Bson::Document(doc! { "store": "local", "sha256": 12 }),
+    ] {
+        let err = store.get_artifact(&location).unwrap_err();
+        let Error::Artifact { reason, .. } = kind(&err) else {
+            panic!("{location}: {err:#}")
+        };
+        assert!(reason.starts_with("invalid location"), "{reason}");
+    }
+}
+
+/// Runs `threads` threads, each upserting `per_thread` runs and pushing to
+/// one shared run, through `store_for(thread)`.
+fn write_concurrently(
+    store_for: impl Fn(usize) -> Arc<LocalStore>,
+    tag: &str,
+    threads: usize,
+    per_thread: usize,
+) {
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = store_for(t);
+            let tag = tag.to_owned();
+            thread::spawn(move || {
+                for i in 0..per_thread {
+                    let id = format!("{tag}-{t}-{i}");
+                    store
+                        .update_run("e", &id, &doc! { "$set": { "i": i as i64 } }, true)
+                        .unwrap();
+                    store
+                        .update_run("e", "shared", &doc! { "$push": { "log": &id } }, true)
+                        .unwrap();
+                    // Reads interleave with the writes.
+                    store.count("e", &doc! {}).unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+}
+
+/// The number of entries pushed to the shared run.
+fn shared_log_len(store: &LocalStore) -> usize {
+    get(store, "e", "shared").get_array("log").unwrap().len()
+}
+
+#[test]
+fn threads_write_concurrently_through_one_store_and_through_several() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = Arc::new(LocalStore::open(dir.path()).unwrap());
+    write_concurrently(|_| Arc::clone(&shared), "one", 4, 20);
+    // Separate stores have separate connections, so they contend in SQLite.
+    write_concurrently(
+        |_| Arc::new(LocalStore::open(dir.path()).unwrap()),
+        "many",
+        4,
+        20,
+    );
+    assert_eq!(shared_log_len(&shared), 160);
+    assert_eq!(shared.count("e", &doc! {}).unwrap(), 161);
+}
+
+/// Set in a child process by the multi-process test: the store directory.
+const CHILD_DIR: &str = "YAMLETT_LOCAL_STORE_TEST_CHILD_DIR";
+
+/// The writer a child process runs; a no-op in the normal test run.
+#[test]
+fn child_process_writer() {
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
+    let tag = format!("p{}", std::process::id());
+    write_concurrently(
+        |_| Arc::new(LocalStore::open(Path::new(&dir)).unwrap()),
+        &tag,
+        4,
+        25,
+    );
+}
+
+#[test]
+fn processes_write_concurrently_without_busy_errors() {
+    if std::env::var(CHILD_DIR).is_ok() {
+        return;
+    }
+    const PROCESSES: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(&exe)
+                .args([
+                    "--exact",
+                    "store::local::tests::child_process_writer",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_DIR, dir.path())
+                .output_async()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "child failed: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(shared_log_len(&store), PROCESSES * 4 * 25);
+    assert_eq!(
+        store.count("e", &doc! {}).unwrap(),
+        (PROCESSES * 4 * 25 + 1) as u64
+    );
+}
+
+/// Spawning with captured output, so children run in parallel.
+trait SpawnCaptured {
+    fn output_async(&mut self) -> std::process::Child;
+}
+
+impl SpawnCaptured for Command {
+    fn output_async(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// A run document of about 60 fields, like a real run's.
+fn sixty_fields(i: i64) -> Document {
+    let mut params = Document::new();
+    let mut metrics = Document::new();
+    for k in 0..25 {
+        params.insert(format!("p{k}"), k as f64 * 0.1);
+        // Scattered values, as real metrics are, not sorted by insertion.
+        metrics.insert(format!("m{k}"), ((i * 7919 + k * 104_729) % 10_007) as f64);
+    }
+    doc! {
+        "params": params,
+        "metrics": metrics,
+        "model": format!("model-{}", i % 10),
+        "seed": i % 5,
+        "epochs": i % 7,
+        "tags": ["a", "b", "c"],
+        "host": "machine",
+    }
+}
+
+/// Measurements; run with
+/// `cargo test --release local::tests::measure -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let store = LocalStore::open(dir.path()).unwrap();
+    println!("open (create): {:?}", start.elapsed());
+    drop(store);
+    let start = Instant::now();
+    let store = LocalStore::open(dir.path()).unwrap();
+    println!("open (existing): {:?}", start.elapsed());
+
+    set(&store, "e", "big", sixty_fields(1));
+    const UPDATES: u32 = 200;
+    let start = Instant::now();
+    for i in 0..UPDATES {
+        store
+            .update_run(
+                "e",
+                "big",
+                &doc! { "$set": { "metrics.m3": f64::from(i) } },
+                false,
+            )
+            .unwrap();
+    }
+    println!(
+        "update_run on a ~60-field document: {:?} per transaction",
+        start.elapsed() / UPDATES
+    );
+
+    const RUNS: i64 = 100_000;
+    let start = Instant::now();
+    {
+        // Bulk load in one transaction: only the query is measured here.
+        let mut conn = store.writer();
+        let tx = conn.transaction().unwrap();
+        for i in 0..RUNS {
+            let mut d = sixty_fields(i);
+            d.insert("_id", format!("r{i}"));
+            let bytes = d.to_vec().unwrap();
+            let json = Bson::Document(d).into_relaxed_extjson().to_string();
+            tx.execute(
+                "INSERT INTO runs (experiment, id, bson, json) VALUES ('bulk', ?1, ?2, ?3)",
+                (format!("r{i}"), bytes, json),
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    println!("bulk insert of {RUNS} runs: {:?}", start.elapsed());
+    let filter = doc! { "model": "model-3", "seed": 3, "epochs": 3 };
+    for round in 0..3 {
+        let start = Instant::now();
+        let found = store.find("bulk", &filter, &FindOptions::new()).unwrap();
+        println!(
+            "find, 3-predicate filter over {RUNS} runs (round {round}): {:?}, {} matches",
+            start.elapsed(),
+            found.len()
+        );
+    }
+    let start = Instant::now();
+    let n = store.count("bulk", &filter).unwrap();
+    println!("count, same filter: {:?} ({n})", start.elapsed());
+    let start = Instant::now();
+    let top = store
+        .find(
+            "bulk",
+            &doc! {},
+            &FindOptions::new().sort(doc! { "metrics.m7": -1 }).limit(5),
+        )
+        .unwrap();
+    println!(
+        "find, sort on a metric + limit 5 over {RUNS} runs: {:?} ({})",
+        start.elapsed(),
+        top.len()
+    );
+}
