@@ -1,5 +1,41 @@
 //! yamlett — track machine-learning experiments as nested documents, and
 //! query them with the MongoDB query language.
+//!
+//! Two primitives:
+//!
+//! - a [`Run`] is one iteration of an experiment: [`Run::store`] puts any
+//!   serde value under a dotted key (`params.model`, `metrics.f1_score`),
+//!   [`Run::push`] appends to a list, [`Run::store_artifact`] keeps a model;
+//! - an [`Experiment`] is a named collection of runs, queried with MongoDB
+//!   filters and pipelines: [`Experiment::find`], [`Experiment::count`],
+//!   [`Experiment::aggregate`].
+//!
+//! [`Run::enter`] opens a [`RunGuard`]: until it drops, writes are buffered
+//! and then sent as one update, like Python's `with run:` block.
+//!
+//! ```
+//! # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-crate"));
+//! use yamlett::{bson::doc, Experiment, Run};
+//!
+//! let run = Run::builder().experiment("crate-doc").open()?;
+//! {
+//!     let _guard = run.enter();
+//!     run.store("params.model", doc! { "C": 0.01, "fit_intercept": true })?;
+//!     run.store("data.n_observations", 3500)?;
+//!     run.store("metrics.f1_score", 0.92)?;
+//! }
+//! let good = Experiment::new("crate-doc")?.count(doc! {
+//!     "params.model.fit_intercept": true,
+//!     "data.n_observations": { "$gte": 3000 },
+//!     "metrics.f1_score": { "$gte": 0.9 },
+//! })?;
+//! assert!(good >= 1);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Runs live in an embedded store in `./.yamlett` unless [`URI_ENV`]
+//! (`YAMLETT_URI`) names a `mongodb://` deployment or another directory.
+#![warn(missing_docs)]
 mod artifact;
 mod error;
 mod experiment;

@@ -201,11 +201,12 @@ on_both_stores!(commit_flushes_and_keeps_the_guard_open, |uri| {
     Ok(())
 });
 
-/// The fold rules: a guard's single update gives what sequential writes
-/// would have given.
+// The fold rules: a guard's single update gives what sequential writes
+// would have given.
 on_both_stores!(guard_folds_like_sequential_writes, |uri| {
     let experiment = unique("fold");
-    let cases: Vec<(&str, Box<dyn Fn(&Run) -> anyhow::Result<()>>)> = vec![
+    type Writes = Box<dyn Fn(&Run) -> anyhow::Result<()>>;
+    let cases: Vec<(&str, Writes)> = vec![
         (
             "merge into stored doc",
             Box::new(|r| {
