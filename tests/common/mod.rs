@@ -58,3 +58,91 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// A MongoDB-wire test server of the test's own (for auth, TLS and outage
+/// tests), killed when dropped. Uses the binary `scripts/test.sh` installed
+/// (`YAMLETT_TEST_SERVER_BIN`), else `secantusd-py` from PATH.
+pub struct TestServer {
+    child: std::process::Child,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+}
+
+impl TestServer {
+    /// Starts a server keeping its data in `storage` (a directory, so a
+    /// restart on the same directory keeps users and data), with extra flags.
+    pub fn start(storage: &std::path::Path, flags: &[&str]) -> TestServer {
+        let port = free_port();
+        TestServer::start_on(port, storage, flags)
+    }
+
+    /// Like [`TestServer::start`], on a given port (to restart a stopped server).
+    pub fn start_on(port: u16, storage: &std::path::Path, flags: &[&str]) -> TestServer {
+        let bin =
+            std::env::var("YAMLETT_TEST_SERVER_BIN").unwrap_or_else(|_| "secantusd-py".to_owned());
+        let child = std::process::Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--log-level", "WARNING"])
+            .arg("--storage-path")
+            .arg(storage)
+            .args(flags)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start the test server {bin:?} ({err}); run the suite with scripts/test.sh"));
+        let mut server = TestServer { child, port };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the test server exited early: {status}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the test server did not listen within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the server the way an operator would (SIGTERM, so it flushes
+    /// its storage), and waits for it to exit.
+    pub fn stop(mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.kill();
+    }
+
+    /// Kills the server at once (SIGKILL): a crash, not a shutdown.
+    pub fn crash(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    listener.local_addr().expect("addr").port()
+}
