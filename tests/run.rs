@@ -497,3 +497,69 @@ fn send_and_sync() {
     check::<Experiment>();
     check::<yamlett::RunGuard<'static>>();
 }
+
+/// Flips one byte of every stored copy of an artifact: the file on the
+/// embedded store, the GridFS chunk on MongoDB.
+fn corrupt_artifact(uri: &str, run: &Run, key: &str) -> anyhow::Result<()> {
+    let reference = run.data()?.get_document(key)?.clone();
+    if let Some(collection) = run.experiment().collection() {
+        let chunks = mongodb::sync::Client::with_uri_str(uri)?
+            .database(collection.namespace().db.as_str())
+            .collection::<Document>("_yamlett_artifacts.chunks");
+        let file_id = reference
+            .get_document("location")?
+            .get("id")
+            .cloned()
+            .unwrap();
+        let chunk = chunks
+            .find_one(doc! { "files_id": &file_id, "n": 0 })
+            .run()?
+            .unwrap();
+        let mut data = chunk.get_binary_generic("data")?.clone();
+        data[0] ^= 0xff;
+        let data = bson::Binary {
+            subtype: bson::spec::BinarySubtype::Generic,
+            bytes: data,
+        };
+        chunks
+            .update_one(
+                doc! { "_id": chunk.get("_id").unwrap() },
+                doc! { "$set": { "data": data } },
+            )
+            .run()?;
+    } else {
+        let sha = reference.get_str("sha256")?;
+        let mut found = 0;
+        let mut dirs = vec![std::path::PathBuf::from(uri).join("artifacts")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.file_name().and_then(|n| n.to_str()) == Some(sha) {
+                    let mut bytes = std::fs::read(&path)?;
+                    bytes[0] ^= 0xff;
+                    std::fs::write(&path, bytes)?;
+                    found += 1;
+                }
+            }
+        }
+        assert_eq!(found, 1, "artifact file for {sha}");
+    }
+    Ok(())
+}
+
+on_both_stores!(a_corrupted_artifact_is_a_checksum_error, |uri| {
+    let run = open(uri, &unique("corrupt"))?;
+    run.store_artifact("model", &vec![1.0_f64; 1000])?;
+    corrupt_artifact(uri, &run, "model")?;
+    let err = run.load_artifact::<Vec<f64>>("model").unwrap_err();
+    match err.downcast_ref::<Error>() {
+        Some(Error::Artifact { key, reason }) => {
+            assert_eq!(key, "model");
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        other => panic!("expected a checksum error, got {other:?}: {err:#}"),
+    }
+    Ok(())
+});
