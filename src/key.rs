@@ -13,6 +13,10 @@ use crate::Error;
 /// The field under which yamlett keeps a run's own metadata.
 pub(crate) const METADATA_FIELD: &str = "_yamlett";
 
+/// MongoDB refuses documents nested deeper than this; both stores enforce
+/// it here so they accept and refuse the same values.
+pub(crate) const MAX_DEPTH: usize = 100;
+
 /// Checks that `key` names a field a user may write.
 pub(crate) fn validate_key(key: &str) -> Result<(), Error> {
     let refuse = |reason: &str| {
@@ -35,6 +39,9 @@ pub(crate) fn validate_key(key: &str) -> Result<(), Error> {
             return refuse("a key segment cannot start with '$'");
         }
     }
+    if key.split('.').count() > MAX_DEPTH {
+        return refuse("a key can have at most 100 segments (MongoDB's nesting limit)");
+    }
     match key.split('.').next() {
         Some("_id") => refuse("_id is the run id and cannot be written"),
         Some(METADATA_FIELD) => refuse("_yamlett is reserved for the run's metadata"),
@@ -50,7 +57,26 @@ pub(crate) fn to_bson<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bso
         reason: err.to_string(),
     })?;
     check_field_names(key, &bson)?;
+    let depth = key.split('.').count() + nesting(&bson);
+    if depth > MAX_DEPTH {
+        return Err(Error::InvalidValue {
+            key: key.to_owned(),
+            reason: format!(
+                "the value would be nested {depth} levels deep; MongoDB allows {MAX_DEPTH}"
+            ),
+        });
+    }
     Ok(bson)
+}
+
+/// How many levels of documents and arrays a value has below itself.
+fn nesting(value: &Bson) -> usize {
+    let children: Box<dyn Iterator<Item = &Bson>> = match value {
+        Bson::Document(doc) => Box::new(doc.values()),
+        Bson::Array(items) => Box::new(items.iter()),
+        _ => return 0,
+    };
+    1 + children.map(nesting).max().unwrap_or(0)
 }
 
 /// Refuses nested field names that a dotted path could not address (`.`, a
@@ -216,6 +242,29 @@ mod tests {
         assert!(
             matches!(to_bson("x", &vec![dollar]), Err(Error::InvalidValue { key, .. }) if key == "x.0.$where")
         );
+    }
+
+    #[test]
+    fn values_nested_past_mongodb_limit_are_refused() {
+        let deep = |depth: usize| {
+            (0..depth).fold(Bson::Int32(1), |inner, _| {
+                Bson::Document(bson::doc! { "d": inner })
+            })
+        };
+        assert!(to_bson("a", &deep(98)).is_ok());
+        assert!(matches!(
+            to_bson("a", &deep(100)),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            to_bson("a.b.c", &deep(98)),
+            Err(Error::InvalidValue { .. })
+        ));
+        let long_key = vec!["k"; 101].join(".");
+        assert!(matches!(
+            validate_key(&long_key),
+            Err(Error::InvalidKey { .. })
+        ));
     }
 
     #[test]
