@@ -115,6 +115,16 @@ fn cases() -> Vec<(String, Expect, Call)> {
         ));
     }
     cases.push((
+        "a value nested 150 levels deep".into(),
+        Expect::Value,
+        Box::new(|t| t.run.store("deep", nested_depth(150))),
+    ));
+    cases.push((
+        "a key of 101 segments".into(),
+        Expect::Key,
+        Box::new(|t| t.run.store(&vec!["k"; 101].join("."), 1)),
+    ));
+    cases.push((
         "u64 above i64::MAX".into(),
         Expect::Value,
         Box::new(|t| t.run.store("n", u64::MAX)),
