@@ -15,6 +15,7 @@
 //! serialise writers; [`schema::retry_busy`] turns contention into waiting.
 
 mod artifacts;
+mod decode;
 mod scan;
 mod schema;
 #[cfg(test)]
@@ -30,7 +31,6 @@ use bson::{Bson, DateTime, Document, RawDocument};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::Store;
-use crate::query::aggregate::Pipeline;
 use crate::query::filter::Filter;
 use crate::query::update::{Update, UpdateContext};
 use crate::query::QueryError;
@@ -234,8 +234,8 @@ impl Store for LocalStore {
     }
 
     fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>> {
-        let compiled = Pipeline::parse(pipeline).map_err(invalid_query)?;
-        self.read(|conn| scan::aggregate(conn, experiment, &compiled))
+        let plan = scan::AggregatePlan::parse(pipeline).map_err(invalid_query)?;
+        self.read(|conn| plan.run(conn, experiment))
     }
 
     fn experiments(&self) -> anyhow::Result<Vec<String>> {
@@ -280,7 +280,7 @@ fn decode(bytes: &[u8]) -> anyhow::Result<Document> {
 
 /// Decodes a stored run document already framed as raw BSON.
 fn decode_raw(raw: &RawDocument) -> anyhow::Result<Document> {
-    Document::try_from(raw).context("a stored run document is corrupt")
+    decode::document(raw).context("a stored run document is corrupt")
 }
 
 /// The engine's refusal, as the caller sees it.

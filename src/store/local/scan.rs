@@ -9,9 +9,11 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
 
+use anyhow::Context;
 use bson::{Bson, Document, RawDocument};
 use rusqlite::{Connection, Row};
 
+use super::decode::Fields;
 use super::{decode_raw as decode, invalid_query};
 use crate::query::aggregate::Pipeline;
 use crate::query::filter::Filter;
@@ -216,7 +218,7 @@ fn sort_key(raw: &RawDocument, roots: &[String]) -> anyhow::Result<Document> {
     let mut key = Document::new();
     for root in roots {
         if let Some(value) = raw.get(root)? {
-            key.insert(root.clone(), Bson::try_from(value)?);
+            key.insert(root.clone(), super::decode::value_of(value)?);
         }
     }
     Ok(key)
@@ -254,40 +256,92 @@ impl PartialEq for Ranked<'_> {
 
 impl Eq for Ranked<'_> {}
 
-/// Runs `pipeline` over `experiment`, streaming the runs into it. A leading
-/// `$match` is evaluated on the raw bytes during the scan, so runs it
-/// rejects are never decoded.
-pub(super) fn aggregate(
-    conn: &Connection,
-    experiment: &str,
-    pipeline: &Pipeline,
-) -> anyhow::Result<Vec<Document>> {
-    let filter = pipeline.leading_filter();
-    let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
-    let mut rows = stmt.query([experiment])?;
-    // The pipeline pulls documents from an iterator, which cannot return
-    // errors: the first one is kept here and the stream ends there.
-    let mut failure: Option<anyhow::Error> = None;
-    let docs = std::iter::from_fn(|| loop {
-        let step = match rows.next() {
-            Ok(Some(row)) => {
-                matching_row(row, filter).and_then(|m| m.map(|(_, raw)| decode(raw)).transpose())
-            }
-            Ok(None) => return None,
-            Err(err) => Err(err.into()),
-        };
-        match step {
-            Ok(Some(doc)) => return Some(doc),
-            Ok(None) => {}
-            Err(err) => {
-                failure = Some(err);
-                return None;
-            }
+/// A compiled aggregation, planned for the scan: a leading `$match` is
+/// evaluated on the raw bytes, so runs it rejects are never decoded, and when
+/// the next stage is a `$group` only the fields it reads are decoded.
+pub(super) struct AggregatePlan {
+    /// The leading `$match`'s filter.
+    filter: Option<Filter>,
+    /// The fields the first stage after the filter reads, when known.
+    fields: Option<Fields>,
+    /// The stages after the leading `$match`.
+    rest: Pipeline,
+}
+
+impl AggregatePlan {
+    /// Compiles `pipeline`. The whole pipeline is compiled first, so errors
+    /// are reported exactly as the engine reports them.
+    pub(super) fn parse(pipeline: &[Document]) -> QueryResult<AggregatePlan> {
+        let whole = Pipeline::parse(pipeline)?;
+        if whole.leading_filter().is_none() {
+            let fields = first_group_fields(pipeline);
+            return Ok(AggregatePlan {
+                filter: None,
+                fields,
+                rest: whole,
+            });
         }
-    });
-    let result = pipeline.run(docs);
-    if let Some(err) = failure {
-        return Err(err);
+        let filter = match pipeline[0].get("$match") {
+            Some(Bson::Document(spec)) => Filter::parse(spec)?,
+            // A leading filter the store cannot rebuild: leave it in the
+            // pipeline, which is always correct.
+            _ => {
+                return Ok(AggregatePlan {
+                    filter: None,
+                    fields: None,
+                    rest: whole,
+                })
+            }
+        };
+        let rest = &pipeline[1..];
+        Ok(AggregatePlan {
+            filter: Some(filter),
+            fields: first_group_fields(rest),
+            rest: Pipeline::parse(rest)?,
+        })
     }
-    result.map_err(invalid_query)
+
+    /// Runs the aggregation over `experiment`, streaming the runs into it.
+    pub(super) fn run(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
+        let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
+        let mut rows = stmt.query([experiment])?;
+        let decode = |raw: &RawDocument| match &self.fields {
+            Some(fields) => fields
+                .decode(raw)
+                .context("a stored run document is corrupt"),
+            None => decode(raw),
+        };
+        // The pipeline pulls documents from an iterator, which cannot return
+        // errors: the first one is kept here and the stream ends there.
+        let mut failure: Option<anyhow::Error> = None;
+        let docs = std::iter::from_fn(|| loop {
+            let step = match rows.next() {
+                Ok(Some(row)) => matching_row(row, self.filter.as_ref())
+                    .and_then(|m| m.map(|(_, raw)| decode(raw)).transpose()),
+                Ok(None) => return None,
+                Err(err) => Err(err.into()),
+            };
+            match step {
+                Ok(Some(doc)) => return Some(doc),
+                Ok(None) => {}
+                Err(err) => {
+                    failure = Some(err);
+                    return None;
+                }
+            }
+        });
+        let result = self.rest.run(docs);
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        result.map_err(invalid_query)
+    }
+}
+
+/// The fields read by `stages` if they start with a `$group` whose fields
+/// are known; the documents a `$group` outputs are new, so no later stage
+/// can read anything else of the runs.
+fn first_group_fields(stages: &[Document]) -> Option<Fields> {
+    let spec = stages.first()?.get("$group")?;
+    Fields::of_group(spec)
 }

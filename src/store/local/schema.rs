@@ -51,6 +51,15 @@ CREATE TABLE meta (
 );
 ";
 
+/// The page size of a new database. SQLite's default, 4 KiB, is smaller
+/// than a typical run (a 60-field run is ~1.6 KB of BSON plus ~2 KB of JSON),
+/// so every run spilled onto an overflow page and a scan read one page per
+/// run: a `find` over 100,000 runs spent half its time in `pread`. With
+/// 64 KiB pages about 15 runs share a page and a scan reads a sixteenth as
+/// many. It only applies when the database is created; existing stores keep
+/// their page size (changing it needs a `VACUUM` outside WAL mode).
+const PAGE_SIZE: u32 = 64 * 1024;
+
 /// How long one statement waits inside SQLite for a lock before returning
 /// SQLITE_BUSY; [`retry_busy`] then takes over.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -130,6 +139,8 @@ pub(super) fn open_writer(path: &Path) -> anyhow::Result<Connection> {
     let version: i32 =
         retry_busy(|| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))?;
     if version != SCHEMA_VERSION {
+        // Ignored by SQLite unless the database is still empty.
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         retry_busy(|| initialise(&mut conn, path))?;
     }
     // WAL lets readers run while a writer commits, and makes a commit one

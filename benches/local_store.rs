@@ -1,0 +1,637 @@
+//! The embedded store under load: `find` and `$group` over 1k–100k runs of
+//! ~60 nested fields, a guard's flush, `store` into an open guard, opening a
+//! store, and the peak RSS of a selective `find` over 100k runs.
+//!
+//! ```text
+//! cargo bench --bench local_store                 # everything
+//! cargo bench --bench local_store -- find         # one group (criterion filter)
+//! ```
+//!
+//! The populated stores are built once, through the public API (one guard,
+//! so one write, per run), and cached in `target/tmp/bench-store-<runs>`:
+//! delete a directory to rebuild it. Under `cargo test` every benchmark runs
+//! once on a fresh 50-run store, as a smoke test.
+//!
+//! The peak RSS is measured in a child process (this binary again, with
+//! `YAMLETT_BENCH_RSS_CHILD` set) that opens the already-populated store,
+//! runs the find and prints its `VmHWM`, so that populating the store does
+//! not count.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
+use serde::Serialize;
+use yamlett::bson::{doc, Document};
+use yamlett::{Experiment, Run};
+
+/// The experiment every populated store holds.
+const EXPERIMENT: &str = "bench";
+
+/// Bumped whenever the generated runs change, so cached stores are rebuilt.
+const LAYOUT: &str = "local_store v1";
+
+/// The file that marks a cached store as completely populated.
+const COMPLETE: &str = "bench-complete";
+
+/// Set in the child process that measures the peak RSS of a find.
+const RSS_CHILD_ENV: &str = "YAMLETT_BENCH_RSS_CHILD";
+
+/// Set in the child process that creates stores for the open benchmark.
+const CREATE_CHILD_ENV: &str = "YAMLETT_BENCH_CREATE_STORES";
+
+/// `find|group:<runs>:<iterations>`: instead of benchmarking, runs one query
+/// in a loop on the cached store and prints its times (for profilers).
+const LOOP_ENV: &str = "YAMLETT_BENCH_LOOP";
+
+/// The seed's filter: about 4.4 % of the generated runs match it.
+fn three_predicates() -> Document {
+    doc! {
+        "params.model.fit_intercept": true,
+        "data.n_observations": { "$gte": 3000 },
+        "metrics.f1_score": { "$gte": 0.9 },
+    }
+}
+
+/// Matches one run in 1,000 (`data.fold` is the run's index modulo 1,000),
+/// spread evenly over the whole experiment: 100 of 100,000.
+fn one_in_a_thousand() -> Document {
+    doc! { "data.fold": 0 }
+}
+
+fn group_pipeline() -> Vec<Document> {
+    vec![doc! {
+        "$group": {
+            "_id": "$params.model.fit_intercept",
+            "avg_f1": { "$avg": "$metrics.f1_score" },
+        }
+    }]
+}
+
+// ---------------------------------------------------------------------------
+// The generated runs.
+
+/// A logistic-regression-ish configuration: 30 entries of mixed types.
+#[derive(Serialize, Clone)]
+struct ModelParams {
+    c: f64,
+    penalty: String,
+    dual: bool,
+    tol: f64,
+    fit_intercept: bool,
+    intercept_scaling: f64,
+    class_weight: Option<String>,
+    random_state: i64,
+    solver: String,
+    max_iter: i32,
+    multi_class: String,
+    verbose: i32,
+    warm_start: bool,
+    n_jobs: Option<i32>,
+    l1_ratio: Option<f64>,
+    learning_rate: f64,
+    momentum: f64,
+    batch_size: i32,
+    epochs: i32,
+    dropout: f64,
+    hidden_layers: Vec<i32>,
+    activation: String,
+    optimizer: String,
+    weight_decay: f64,
+    early_stopping: bool,
+    patience: i32,
+    validation_fraction: f64,
+    shuffle: bool,
+    seed: i64,
+    version: String,
+}
+
+#[derive(Serialize)]
+struct DataFacts {
+    dataset: String,
+    n_observations: i32,
+    n_features: i32,
+    test_size: f64,
+    fold: i32,
+    shuffled: bool,
+}
+
+/// 20 scalar metrics and a short loss history.
+#[derive(Serialize)]
+struct Metrics {
+    f1_score: f64,
+    accuracy: f64,
+    balanced_accuracy: f64,
+    precision: f64,
+    recall: f64,
+    roc_auc: f64,
+    average_precision: f64,
+    log_loss: f64,
+    brier_score: f64,
+    matthews_corrcoef: f64,
+    cohen_kappa: f64,
+    jaccard: f64,
+    hamming_loss: f64,
+    zero_one_loss: f64,
+    fit_time: f64,
+    score_time: f64,
+    train_accuracy: f64,
+    train_f1_score: f64,
+    val_accuracy: f64,
+    val_f1_score: f64,
+    loss: Vec<f64>,
+}
+
+/// splitmix64: a deterministic stream of pseudo-random numbers per run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1_u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, choices: &[&'a str]) -> &'a str {
+        choices[self.below(choices.len() as u64) as usize]
+    }
+}
+
+fn model_params(rng: &mut Rng, i: usize) -> ModelParams {
+    ModelParams {
+        c: 10_f64.powf(rng.unit() * 6.0 - 3.0),
+        penalty: rng.pick(&["l1", "l2", "elasticnet", "none"]).to_owned(),
+        dual: rng.below(2) == 0,
+        tol: 1e-4,
+        fit_intercept: rng.below(2) == 0,
+        intercept_scaling: 1.0,
+        class_weight: (rng.below(3) == 0).then(|| "balanced".to_owned()),
+        random_state: rng.below(1 << 31) as i64,
+        solver: rng
+            .pick(&["lbfgs", "liblinear", "newton-cg", "sag", "saga"])
+            .to_owned(),
+        max_iter: 100 * (1 + rng.below(10) as i32),
+        multi_class: "auto".to_owned(),
+        verbose: 0,
+        warm_start: false,
+        n_jobs: (rng.below(2) == 0).then_some(-1),
+        l1_ratio: (rng.below(4) == 0).then(|| rng.unit()),
+        learning_rate: rng.unit() * 0.1,
+        momentum: 0.9,
+        batch_size: 32 << rng.below(4),
+        epochs: 10 + rng.below(90) as i32,
+        dropout: rng.unit() * 0.5,
+        hidden_layers: vec![128, 64, 32],
+        activation: rng.pick(&["relu", "tanh", "gelu"]).to_owned(),
+        optimizer: rng.pick(&["adam", "sgd", "rmsprop"]).to_owned(),
+        weight_decay: rng.unit() * 1e-3,
+        early_stopping: rng.below(2) == 0,
+        patience: 5,
+        validation_fraction: 0.1,
+        shuffle: true,
+        seed: i as i64,
+        version: "1.4.2".to_owned(),
+    }
+}
+
+fn data_facts(rng: &mut Rng, i: usize) -> DataFacts {
+    DataFacts {
+        dataset: rng
+            .pick(&["iris", "adult", "covertype", "higgs"])
+            .to_owned(),
+        n_observations: 500 + rng.below(4_500) as i32,
+        n_features: 4 + rng.below(50) as i32,
+        test_size: 0.2,
+        fold: (i % 1_000) as i32,
+        shuffled: true,
+    }
+}
+
+fn metrics(rng: &mut Rng) -> Metrics {
+    let f1 = 0.5 + 0.5 * rng.unit();
+    let mut u = || rng.unit();
+    let loss = (0..8).map(|step| 1.0 / (step as f64 + 1.5)).collect();
+    Metrics {
+        f1_score: f1,
+        accuracy: u(),
+        balanced_accuracy: u(),
+        precision: u(),
+        recall: u(),
+        roc_auc: u(),
+        average_precision: u(),
+        log_loss: u(),
+        brier_score: u(),
+        matthews_corrcoef: u(),
+        cohen_kappa: u(),
+        jaccard: u(),
+        hamming_loss: u(),
+        zero_one_loss: u(),
+        fit_time: u() * 10.0,
+        score_time: u(),
+        train_accuracy: u(),
+        train_f1_score: u(),
+        val_accuracy: u(),
+        val_f1_score: u(),
+        loss,
+    }
+}
+
+/// Records run `i` through the public API: open (one write), then one guard
+/// whose flush also marks the run finished (one more write).
+fn record_run(uri: &str, i: usize) -> anyhow::Result<()> {
+    let mut rng = Rng(i as u64);
+    let run = Run::builder()
+        .uri(uri)
+        .experiment(EXPERIMENT)
+        .id(format!("run-{i:06}"))
+        .open()?;
+    let _guard = run.enter();
+    run.store("params.model", model_params(&mut rng, i))?;
+    run.store("data", data_facts(&mut rng, i))?;
+    run.store("metrics", metrics(&mut rng))?;
+    // Writes the buffer and the `finished` status as one update; the guard
+    // and the run then have nothing left to write.
+    run.finish()
+}
+
+/// A store holding `runs` runs: cached under `target/tmp` when benchmarking,
+/// a fresh temporary directory otherwise (kept alive by the returned guard).
+fn populated_store(
+    runs: usize,
+    cached: bool,
+) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    let (dir, temp) = if cached {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-store-{runs}"));
+        let marker = dir.join(COMPLETE);
+        let wanted = format!("{LAYOUT} {runs}\n");
+        if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+            return Ok((dir, None));
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        (dir, None)
+    } else {
+        let temp = tempfile::tempdir()?;
+        (temp.path().join(format!("store-{runs}")), Some(temp))
+    };
+    let uri = dir.display().to_string();
+    let start = Instant::now();
+    for i in 0..runs {
+        record_run(&uri, i)?;
+        if (i + 1) % 10_000 == 0 {
+            eprintln!(
+                "  populating {}: {} runs, {:.0} s",
+                dir.display(),
+                i + 1,
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    eprintln!(
+        "populated {} with {runs} runs in {:.1} s",
+        dir.display(),
+        start.elapsed().as_secs_f64()
+    );
+    if cached {
+        std::fs::write(dir.join(COMPLETE), format!("{LAYOUT} {runs}\n"))?;
+    }
+    Ok((dir, temp))
+}
+
+// ---------------------------------------------------------------------------
+// Benchmarks.
+
+fn bench_find(c: &mut Criterion, stores: &[(usize, PathBuf)]) {
+    let mut group = c.benchmark_group("find_3_predicates");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for (runs, dir) in stores {
+        let experiment = open_experiment(dir);
+        let matches = experiment.find(three_predicates()).unwrap().len();
+        eprintln!("find_3_predicates/{runs}: {matches} matches");
+        group.throughput(Throughput::Elements(*runs as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(runs), &experiment, |b, e| {
+            b.iter(|| e.find(three_predicates()).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn bench_group(c: &mut Criterion, stores: &[(usize, PathBuf)]) {
+    let mut group = c.benchmark_group("group_avg_f1_by_fit_intercept");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for (runs, dir) in stores {
+        let experiment = open_experiment(dir);
+        let groups = experiment.aggregate(group_pipeline()).unwrap();
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        group.throughput(Throughput::Elements(*runs as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(runs), &experiment, |b, e| {
+            b.iter(|| e.aggregate(group_pipeline()).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn bench_guard(c: &mut Criterion) {
+    let temp = tempfile::tempdir().unwrap();
+    let uri = temp.path().join("guard").display().to_string();
+    let run = Run::builder()
+        .uri(&uri)
+        .experiment("guard")
+        .id("existing")
+        .open()
+        .unwrap();
+    let keys: Vec<String> = (0..100).map(|i| format!("metrics.value_{i:03}")).collect();
+    let mut group = c.benchmark_group("guard");
+
+    // The flush alone: the 100 stores happen in the untimed setup.
+    let mut round = 0_u32;
+    group.bench_function("flush_100_values", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                let guard = run.enter();
+                for (i, key) in keys.iter().enumerate() {
+                    run.store(key, f64::from(round) + i as f64 * 0.5).unwrap();
+                }
+                guard
+            },
+            drop,
+            BatchSize::PerIteration,
+        )
+    });
+
+    // `store` into an open guard, which only buffers; the one flush at the
+    // end of each benchmark happens outside the timing.
+    const KEY: &str = "metrics.validation_f1_avg";
+    assert_eq!(KEY.len(), 25);
+    {
+        let _guard = run.enter();
+        group.bench_function("store_f64_25_char_key", |b| {
+            b.iter(|| run.store(black_box(KEY), black_box(0.93_f64)).unwrap())
+        });
+        let params = model_params(&mut Rng(7), 7);
+        group.bench_function("store_struct_30_fields", |b| {
+            b.iter(|| {
+                run.store(black_box("params.model"), black_box(&params))
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_open(c: &mut Criterion) {
+    let temp = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("open");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let mut serial = 0_u64;
+    let mut fresh_dir = |kind: &str| {
+        serial += 1;
+        temp.path().join(format!("{kind}-{serial}"))
+    };
+
+    // Every store is opened once per process and then cached, so each
+    // iteration opens a directory this process has not seen.
+
+    // A new directory: creates the database, the schema, and switches to WAL.
+    group.bench_function("experiment_new_store", |b| {
+        b.iter_custom(|iters| {
+            let dirs: Vec<String> = (0..iters)
+                .map(|_| fresh_dir("new").display().to_string())
+                .collect();
+            let start = Instant::now();
+            for dir in &dirs {
+                black_box(
+                    Experiment::builder()
+                        .uri(dir)
+                        .name(EXPERIMENT)
+                        .open()
+                        .unwrap(),
+                );
+            }
+            start.elapsed()
+        })
+    });
+
+    // An existing store, created by another process: what a program that
+    // logs to its usual store pays on its first call.
+    group.bench_function("experiment_existing_store", |b| {
+        b.iter_custom(|iters| {
+            let dirs: Vec<PathBuf> = (0..iters).map(|_| fresh_dir("existing")).collect();
+            create_stores_in_child(&dirs);
+            let start = Instant::now();
+            for dir in &dirs {
+                let uri = dir.display().to_string();
+                black_box(
+                    Experiment::builder()
+                        .uri(uri)
+                        .name(EXPERIMENT)
+                        .open()
+                        .unwrap(),
+                );
+            }
+            start.elapsed()
+        })
+    });
+
+    // `Run::builder().open()` on a new directory: the store's creation plus
+    // the run's first write (an upserting transaction, fsynced).
+    group.bench_function("run_new_store", |b| {
+        b.iter_custom(|iters| {
+            let dirs: Vec<String> = (0..iters)
+                .map(|_| fresh_dir("run").display().to_string())
+                .collect();
+            let start = Instant::now();
+            for dir in &dirs {
+                black_box(
+                    Run::builder()
+                        .uri(dir)
+                        .experiment(EXPERIMENT)
+                        .open()
+                        .unwrap(),
+                );
+            }
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+fn open_experiment(dir: &Path) -> Experiment {
+    Experiment::builder()
+        .uri(dir.display().to_string())
+        .name(EXPERIMENT)
+        .open()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Child processes.
+
+/// Creates a store with one run in each of `dirs`, in another process.
+fn create_stores_in_child(dirs: &[PathBuf]) {
+    let list = std::env::join_paths(dirs).unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .env(CREATE_CHILD_ENV, list)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn create_child(list: &std::ffi::OsStr) -> anyhow::Result<()> {
+    for dir in std::env::split_paths(list) {
+        record_run(&dir.display().to_string(), 0)?;
+    }
+    Ok(())
+}
+
+/// The peak resident set size of this process so far, in KiB.
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// In the child: opens the store `dir`, runs the find named by `which`, and
+/// prints `<matches> <VmHWM before, KiB> <VmHWM after, KiB> <elapsed, ms>`.
+fn rss_child(spec: &str) -> anyhow::Result<()> {
+    let (which, dir) = spec.split_once(':').expect("which:dir");
+    let filter = match which {
+        "one_in_a_thousand" => one_in_a_thousand(),
+        "three_predicates" => three_predicates(),
+        "none" => doc! { "_id": "no such run" },
+        other => panic!("unknown filter {other}"),
+    };
+    let before = vm_hwm_kib();
+    let experiment = open_experiment(Path::new(dir));
+    let start = Instant::now();
+    let found = experiment.find(filter)?;
+    let elapsed = start.elapsed();
+    println!(
+        "{} {before} {} {:.1}",
+        found.len(),
+        vm_hwm_kib(),
+        elapsed.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// Measures, each in a fresh child process, the peak RSS of finds over the
+/// store `dir` of `runs` runs.
+fn report_peak_rss(runs: usize, dir: &Path) -> anyhow::Result<()> {
+    println!("peak RSS (VmHWM) of one find over {runs} runs, each in a fresh process:");
+    for which in ["none", "one_in_a_thousand", "three_predicates"] {
+        let output = Command::new(std::env::current_exe()?)
+            .env(RSS_CHILD_ENV, format!("{which}:{}", dir.display()))
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = String::from_utf8(output.stdout)?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [matches, before, after, ms] = fields[..] else {
+            anyhow::bail!("unexpected child output {line:?}");
+        };
+        let mib = |kib: &str| kib.parse::<f64>().unwrap_or(0.0) / 1024.0;
+        println!(
+            "  {which:<18} {matches:>6} matches  VmHWM {:>6.1} MiB (at start {:.1} MiB)  find {ms} ms",
+            mib(after),
+            mib(before)
+        );
+    }
+    Ok(())
+}
+
+/// Runs one query in a loop on a cached store (see [`LOOP_ENV`]) and prints
+/// the minimum and median times.
+fn query_loop(spec: &str) -> anyhow::Result<()> {
+    let mut parts = spec.split(':');
+    let (Some(which), Some(runs), Some(iters)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("{LOOP_ENV} must be find|group:<runs>:<iterations>");
+    };
+    let (dir, _temp) = populated_store(runs.parse()?, true)?;
+    let experiment = open_experiment(&dir);
+    let mut times = Vec::new();
+    let mut results = 0;
+    for _ in 0..iters.parse::<usize>()? {
+        let start = Instant::now();
+        results = match which {
+            "find" => experiment.find(three_predicates())?.len(),
+            "group" => experiment.aggregate(group_pipeline())?.len(),
+            other => anyhow::bail!("unknown query {other}"),
+        };
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{which} over {runs} runs: {results} results, min {:.2} ms, median {:.2} ms",
+        times[0],
+        times[times.len() / 2]
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    if let Ok(spec) = std::env::var(RSS_CHILD_ENV) {
+        return rss_child(&spec);
+    }
+    if let Some(list) = std::env::var_os(CREATE_CHILD_ENV) {
+        return create_child(&list);
+    }
+    if let Ok(spec) = std::env::var(LOOP_ENV) {
+        return query_loop(&spec);
+    }
+    let benching = std::env::args().any(|a| a == "--bench");
+    let sizes: &[usize] = if benching {
+        &[1_000, 5_000, 10_000, 100_000]
+    } else {
+        &[50]
+    };
+    let mut temps = Vec::new();
+    let mut stores = Vec::new();
+    for &runs in sizes {
+        let (dir, temp) = populated_store(runs, benching)?;
+        temps.extend(temp);
+        stores.push((runs, dir));
+    }
+
+    let mut c = Criterion::default().configure_from_args();
+    bench_find(&mut c, &stores);
+    bench_group(&mut c, &stores);
+    bench_guard(&mut c);
+    bench_open(&mut c);
+    c.final_summary();
+
+    if let Some((runs, dir)) = stores.last() {
+        report_peak_rss(*runs, dir)?;
+    }
+    Ok(())
+}
