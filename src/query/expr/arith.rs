@@ -330,7 +330,17 @@ pub(crate) fn modulo(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     }
     let result = match (x, y) {
         (Num::Decimal(_), _) | (_, Num::Decimal(_)) => {
-            Bson::Decimal128(x.to_dec()?.rem(y.to_dec()?)?.to_decimal128()?)
+            let dividend = x.to_dec()?;
+            let remainder = dividend.rem(y.to_dec()?)?;
+            let mut result = remainder.to_decimal128()?;
+            // A zero remainder keeps the dividend's sign too (IEEE fmod):
+            // {$mod: [-2, Decimal128("-0.5")]} is Decimal128("-0.0").
+            if remainder.is_zero() && dividend.is_negative() {
+                let mut bytes = result.bytes();
+                bytes[15] |= 0x80;
+                result = bson::Decimal128::from_bytes(bytes);
+            }
+            Bson::Decimal128(result)
         }
         (Num::Double(_), _) | (_, Num::Double(_)) => Bson::Double(x.to_f64() % y.to_f64()),
         (Num::Int(p), Num::Int(q)) => Bson::Int32(p.wrapping_rem(q)),

@@ -247,6 +247,11 @@ impl Dec {
         self.coefficient == 0
     }
 
+    /// Whether the value is below zero.
+    pub(crate) fn is_negative(self) -> bool {
+        self.coefficient < 0
+    }
+
     /// The absolute value.
     pub(crate) fn abs(self) -> Dec {
         Dec {

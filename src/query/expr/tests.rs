@@ -164,6 +164,10 @@ fn multiply_divide_mod_abs() {
         "$mod only supports numeric types, not string and int"
     );
     assert_eq!(ok(bson!({"$mod": [i32::MIN, -1]})), Some(Bson::Int32(0)));
+    // Server (differential suite): a zero decimal remainder keeps the
+    // dividend's sign, as IEEE fmod does.
+    assert_eq!(ok(bson!({"$mod": [-2, dec("-0.5")]})), Some(dec("-0.0")));
+    assert_eq!(ok(bson!({"$mod": [2, dec("-0.5")]})), Some(dec("0.0")));
     // Server: {$abs: -2147483648} -> Int64(2147483648); {$abs: [null]} -> null
     assert_eq!(ok(bson!({"$abs": i32::MIN})), Some(Bson::Int64(2147483648)));
     assert_eq!(ok(bson!({"$abs": [null]})), Some(Bson::Null));

@@ -1,0 +1,374 @@
+//! Property-based differential cases: random document sets with small value
+//! domains (so predicates do match), and many random filters and sorted
+//! finds per set (inserting is the slow part, querying is cheap).
+//!
+//! Constructs on which the test server is known to contradict the manual
+//! (the `deviations` of `corpus.rs`) are not generated:
+//! - `$mod` only gets two int32 arguments (no floats, NaN, strings, extra
+//!   elements), and never on a positional path (`a.0`);
+//! - `$all` only gets scalars other than null, and at most one on a
+//!   dotted path;
+//! - `$elemMatch` never starts with a logical operator;
+//! - `$expr` only names top-level fields (no `$a.b` through arrays), and
+//!   `$eq`/`$ne` compare a field with a constant, never two fields (the
+//!   server finds `[false]` equal to `[0]`);
+//! - no BinData, no operator documents mixing `$op` keys with field names;
+//! - sorts only on top-level fields and array positions (`a.0`), not on
+//!   field names reached through arrays of documents (the server orders a
+//!   wholly missing path before elements lacking the field).
+
+use bson::{Bson, Decimal128, Document};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+
+use super::{find, Case, Pair};
+
+/// Runners working in parallel threads, each with its own seed.
+const PARTS: u64 = 4;
+/// Document sets per runner (`YAMLETT_DIFF_SETS` overrides, to fuzz longer).
+const SETS_PER_PART: u32 = 16;
+/// Filters per document set.
+const FILTERS_PER_SET: usize = 56;
+/// Sorted, projected, paged finds per document set.
+const FINDS_PER_SET: usize = 14;
+
+const FIELDS: [&str; 3] = ["a", "b", "c"];
+const KEYS: [&str; 2] = ["b", "c"];
+const PATHS: [&str; 9] = ["a", "b", "c", "a.b", "a.c", "a.0", "a.1", "a.b.c", "b.c"];
+/// Sort keys: no field names under arrays of documents (a known deviation).
+const SORT_PATHS: [&str; 5] = ["a", "b", "c", "a.0", "a.1"];
+
+fn dec(text: &str) -> Bson {
+    Bson::Decimal128(text.parse::<Decimal128>().expect("decimal"))
+}
+
+fn scalar() -> BoxedStrategy<Bson> {
+    prop_oneof![
+        3 => Just(Bson::Null),
+        6 => (0i32..3).prop_map(Bson::Int32),
+        2 => (1i64..3).prop_map(Bson::Int64),
+        2 => prop::sample::select(&[1.0, 1.5, -0.0][..]).prop_map(Bson::Double),
+        1 => Just(Bson::Double(f64::NAN)),
+        2 => prop::sample::select(&["1", "2.5"][..]).prop_map(dec),
+        3 => prop::sample::select(&["x", "y", "xy", "X"][..]).prop_map(|s| Bson::String(s.into())),
+        2 => any::<bool>().prop_map(Bson::Boolean),
+    ]
+    .boxed()
+}
+
+/// `$all: [null]` not matching missing fields is a known server deviation.
+fn non_null_scalar() -> BoxedStrategy<Bson> {
+    scalar()
+        .prop_filter("$all: [null] is a server deviation", |v| *v != Bson::Null)
+        .boxed()
+}
+
+fn value() -> BoxedStrategy<Bson> {
+    scalar()
+        .prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Bson::Array),
+                prop::collection::vec((prop::sample::select(&KEYS[..]), inner), 0..3)
+                    .prop_map(|fields| Bson::Document(fields_doc(fields))),
+            ]
+        })
+        .boxed()
+}
+
+fn fields_doc(fields: Vec<(&str, Bson)>) -> Document {
+    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn doc_of(key: &str, value: Bson) -> Document {
+    let mut d = Document::new();
+    d.insert(key, value);
+    d
+}
+
+fn op_doc(key: &str, value: Bson) -> Bson {
+    Bson::Document(doc_of(key, value))
+}
+
+/// A document set: `_id`s d0, d1, … and up to three top-level fields.
+fn documents() -> impl Strategy<Value = Vec<Document>> {
+    prop::collection::vec(
+        prop::collection::vec((prop::sample::select(&FIELDS[..]), value()), 0..4),
+        4..10,
+    )
+    .prop_map(|docs| {
+        docs.into_iter()
+            .enumerate()
+            .map(|(i, fields)| {
+                let mut d = Document::new();
+                d.insert("_id", format!("d{i}"));
+                d.extend(fields_doc(fields));
+                d
+            })
+            .collect()
+    })
+}
+
+const COMPARISONS: [&str; 6] = ["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"];
+
+/// A condition on one path: a value (equality) or an operator document.
+fn condition() -> BoxedStrategy<Bson> {
+    let op = || prop::sample::select(&COMPARISONS[..]);
+    let leaf = prop_oneof![
+        4 => value(),
+        8 => (op(), value()).prop_map(|(op, v)| op_doc(op, v)),
+        2 => prop::collection::vec(value(), 0..4).prop_map(|v| op_doc("$in", Bson::Array(v))),
+        2 => prop::collection::vec(value(), 0..4).prop_map(|v| op_doc("$nin", Bson::Array(v))),
+        2 => prop::collection::vec(non_null_scalar(), 0..3).prop_map(|v| op_doc("$all", Bson::Array(v))),
+        2 => any::<bool>().prop_map(|b| op_doc("$exists", Bson::Boolean(b))),
+        2 => prop_oneof![
+            prop::sample::select(
+                &["number", "array", "object", "null", "string", "double", "int", "long", "decimal", "bool"][..]
+            )
+            .prop_map(|t| Bson::String(t.into())),
+            prop::sample::select(&[1, 2, 3, 4, 8, 10, 16, 18, 19][..]).prop_map(Bson::Int32),
+        ]
+        .prop_map(|t| op_doc("$type", t)),
+        2 => (0i32..4).prop_map(|n| op_doc("$size", Bson::Int32(n))),
+        1 => prop::sample::select(&[[2, 1], [2, 0], [3, 2], [-2, -1]][..])
+            .prop_map(|[d, r]| op_doc("$mod", Bson::Array(vec![Bson::Int32(d), Bson::Int32(r)]))),
+        2 => (prop::sample::select(&["^x", "y$", "x", "^X$"][..]), any::<bool>()).prop_map(
+            |(re, insensitive)| {
+                let mut d = doc_of("$regex", Bson::String(re.into()));
+                if insensitive {
+                    d.insert("$options", "i");
+                }
+                Bson::Document(d)
+            }
+        ),
+        2 => (op(), scalar()).prop_map(|(op, v)| op_doc("$not", op_doc(op, v))),
+        1 => prop::collection::vec((op(), scalar()), 1..3).prop_map(|ops| {
+            // A range: {$gt: x, $lt: y}.
+            Bson::Document(ops.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        }),
+    ];
+    leaf.prop_recursive(2, 8, 2, |inner| {
+        let op = || prop::sample::select(&COMPARISONS[..]);
+        prop_oneof![
+            (op(), scalar()).prop_map(|(op, v)| op_doc("$elemMatch", op_doc(op, v))),
+            prop::collection::vec((prop::sample::select(&KEYS[..]), inner.clone()), 1..3)
+                .prop_map(|fields| op_doc("$elemMatch", Bson::Document(fields_doc(fields)))),
+            inner.prop_map(|c| match c {
+                Bson::Document(d) if d.keys().all(|k| k.starts_with('$')) && !d.is_empty() => {
+                    op_doc("$not", Bson::Document(d))
+                }
+                other => other,
+            }),
+        ]
+    })
+    .boxed()
+}
+
+/// `$all` with several values on a dotted path is a known server deviation.
+fn avoids_deviations(path: &str, condition: &Bson) -> bool {
+    match condition {
+        Bson::Document(d) => d.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("$all", Bson::Array(items)) => !path.contains('.') || items.len() <= 1,
+            ("$mod", _) => !path
+                .split('.')
+                .any(|segment| segment.bytes().all(|b| b.is_ascii_digit())),
+            ("$elemMatch", Bson::Document(inner)) => inner
+                .iter()
+                .all(|(k, v)| avoids_deviations(&format!("{path}.{k}"), v)),
+            ("$not", inner) => avoids_deviations(path, inner),
+            _ => true,
+        }),
+        _ => true,
+    }
+}
+
+fn clause() -> BoxedStrategy<Document> {
+    let field = (prop::sample::select(&PATHS[..]), condition())
+        .prop_filter("known server deviation", |(p, c)| avoids_deviations(p, c))
+        .prop_map(|(p, c)| doc_of(p, c));
+    let expr = (
+        prop::sample::select(&COMPARISONS[..]),
+        prop::sample::select(&["$a", "$b", "$c"][..]),
+        prop_oneof![
+            scalar(),
+            prop::sample::select(&["$a", "$b", "$c"][..]).prop_map(|p| Bson::String(p.into()))
+        ],
+    )
+        .prop_filter(
+            "$eq/$ne of two fields is a known server deviation",
+            |(op, _, rhs)| {
+                !(matches!(*op, "$eq" | "$ne")
+                    && matches!(rhs, Bson::String(s) if s.starts_with('$')))
+            },
+        )
+        .prop_map(|(op, path, rhs)| {
+            doc_of(
+                "$expr",
+                op_doc(op, Bson::Array(vec![Bson::String(path.into()), rhs])),
+            )
+        });
+    prop_oneof![6 => field, 1 => expr].boxed()
+}
+
+fn filter() -> BoxedStrategy<Document> {
+    clause()
+        .prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                (
+                    prop::sample::select(&["$and", "$or", "$nor"][..]),
+                    prop::collection::vec(inner.clone(), 1..4),
+                )
+                    .prop_map(|(op, clauses)| {
+                        doc_of(
+                            op,
+                            Bson::Array(clauses.into_iter().map(Bson::Document).collect()),
+                        )
+                    }),
+                // Several conditions in one filter document (an implicit $and).
+                prop::collection::vec(inner, 2..3).prop_map(|clauses| {
+                    let mut d = Document::new();
+                    for c in clauses {
+                        for (k, v) in c {
+                            if !d.contains_key(&k) {
+                                d.insert(k, v);
+                            }
+                        }
+                    }
+                    d
+                }),
+            ]
+        })
+        .boxed()
+}
+
+/// A sorted (with an `_id` tie-breaker), projected, paged find.
+fn sorted_find() -> BoxedStrategy<Case> {
+    let projection = prop::sample::select(vec![
+        None,
+        Some(bson::doc! { "a": 1 }),
+        Some(bson::doc! { "a": 0 }),
+        Some(bson::doc! { "a.b": 1, "c": 1 }),
+        Some(bson::doc! { "a.b": 0 }),
+        Some(bson::doc! { "_id": 0, "b": 1 }),
+        Some(bson::doc! { "a": { "$slice": 1 } }),
+        Some(bson::doc! { "a": { "$slice": -2 } }),
+        Some(bson::doc! { "a": { "$slice": [1, 1] } }),
+    ]);
+    (
+        clause(),
+        prop::collection::vec(
+            (prop::sample::select(&SORT_PATHS[..]), prop::bool::ANY),
+            1..3,
+        ),
+        projection,
+        0u64..3,
+        prop::option::of(1u64..4),
+    )
+        .prop_map(|(filter, keys, projection, skip, limit)| {
+            let mut sort = Document::new();
+            for (path, up) in keys {
+                if !sort.contains_key(path) {
+                    sort.insert(path, if up { 1 } else { -1 });
+                }
+            }
+            sort.insert("_id", 1);
+            let mut case = find(filter).sort(sort).skip(skip);
+            if let Some(p) = projection {
+                case = case.project(p);
+            }
+            if let Some(n) = limit {
+                case = case.limit(n);
+            }
+            case
+        })
+        .boxed()
+}
+
+fn batch() -> impl Strategy<Value = (Vec<Document>, Vec<Case>)> {
+    (
+        documents(),
+        prop::collection::vec(filter().prop_map(find), FILTERS_PER_SET),
+        prop::collection::vec(sorted_find(), FINDS_PER_SET),
+    )
+        .prop_map(|(docs, mut cases, finds)| {
+            cases.extend(finds);
+            (docs, cases)
+        })
+}
+
+/// The seed: `YAMLETT_DIFF_SEED` (hex) to replay, else a fresh one.
+fn seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| match std::env::var("YAMLETT_DIFF_SEED") {
+        Ok(hex) => u64::from_str_radix(hex.trim_start_matches("0x"), 16)
+            .expect("YAMLETT_DIFF_SEED is a hex u64"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    })
+}
+
+fn sets_per_part() -> u32 {
+    std::env::var("YAMLETT_DIFF_SETS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SETS_PER_PART)
+}
+
+/// Runs every part, each in its own thread; panics with every failure.
+pub fn run_all() {
+    eprintln!(
+        "generated: YAMLETT_DIFF_SEED={:x}: {PARTS} x {} document sets x {} queries",
+        seed(),
+        sets_per_part(),
+        FILTERS_PER_SET + FINDS_PER_SET
+    );
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..PARTS).map(|part| s.spawn(move || run(part))).collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("generator thread").err())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Runs one part of the generated cases.
+fn run(part: u64) -> Result<(), String> {
+    let seed = seed();
+    let part_seed = seed.wrapping_add(part);
+    let mut bytes = [0u8; 32];
+    for chunk in bytes.chunks_mut(8) {
+        chunk.copy_from_slice(&part_seed.to_le_bytes());
+    }
+    let config = Config {
+        cases: sets_per_part(),
+        failure_persistence: None,
+        // Every shrink step inserts a document set again: keep it short.
+        max_shrink_iters: 40,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    let result = runner.run(&batch(), |(docs, cases)| {
+        let pair = Pair::with("generated", &docs);
+        let failures: Vec<String> = cases.iter().filter_map(|c| pair.compare(c).err()).collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            let docs: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+            Err(TestCaseError::fail(format!(
+                "documents:\n  {}\n{}",
+                docs.join("\n  "),
+                failures.join("\n\n")
+            )))
+        }
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(reason, _)) => Err(format!(
+            "YAMLETT_DIFF_SEED={seed:x} part {part}: the stores disagree (minimal batch):\n{reason}"
+        )),
+        Err(err) => Err(format!("YAMLETT_DIFF_SEED={seed:x} part {part}: {err}")),
+    }
+}
