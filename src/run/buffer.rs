@@ -11,6 +11,7 @@ use std::ops::Bound;
 
 use bson::{doc, Bson, Document};
 
+use crate::query::expr::type_name;
 use crate::query::update::{Update, UpdateContext};
 use crate::Error;
 
@@ -82,7 +83,7 @@ impl Buffer {
                     key: key.to_owned(),
                     reason: format!(
                         "the field must be an array but is of type {}",
-                        type_name(other)
+                        type_name(Some(other))
                     ),
                 })
             }
@@ -198,32 +199,5 @@ impl Buffer {
             .map(|(k, _)| k.as_str())
             .take_while(move |k| k.starts_with(key))
             .filter(move |k| k.as_bytes().get(key.len()) == Some(&b'.'))
-    }
-}
-
-/// MongoDB's name for a value's type, for messages.
-pub(crate) fn type_name(value: &Bson) -> &'static str {
-    match value {
-        Bson::Double(_) => "double",
-        Bson::String(_) => "string",
-        Bson::Document(_) => "object",
-        Bson::Array(_) => "array",
-        Bson::Binary(_) => "binData",
-        Bson::Undefined => "undefined",
-        Bson::ObjectId(_) => "objectId",
-        Bson::Boolean(_) => "bool",
-        Bson::DateTime(_) => "date",
-        Bson::Null => "null",
-        Bson::RegularExpression(_) => "regex",
-        Bson::DbPointer(_) => "dbPointer",
-        Bson::JavaScriptCode(_) => "javascript",
-        Bson::Symbol(_) => "symbol",
-        Bson::JavaScriptCodeWithScope(_) => "javascriptWithScope",
-        Bson::Int32(_) => "int",
-        Bson::Timestamp(_) => "timestamp",
-        Bson::Int64(_) => "long",
-        Bson::Decimal128(_) => "decimal",
-        Bson::MinKey => "minKey",
-        Bson::MaxKey => "maxKey",
     }
 }
