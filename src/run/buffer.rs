@@ -25,14 +25,15 @@ enum Pending {
 }
 
 /// The outcome of folding one write into the buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Fold {
     /// The write is in the buffer.
     Folded,
     /// The write depends on stored data the buffer cannot see (for example
     /// a store below a key that has pending pushes); the caller must flush
-    /// the buffer first and then fold the write into the empty buffer.
-    FlushFirst,
+    /// the buffer first and then fold the write, whose value comes back
+    /// here untouched, into the empty buffer.
+    FlushFirst(Bson),
 }
 
 /// Buffered writes, keyed by dotted path. Invariant: no key is a dotted
@@ -73,7 +74,7 @@ impl Buffer {
         if self.has_pending_below(key) {
             // The stored value at `key` decides whether this push is valid,
             // and the buffer cannot see it.
-            return Ok(Fold::FlushFirst);
+            return Ok(Fold::FlushFirst(value));
         }
         match self.pending.get_mut(key) {
             Some(Pending::Push(values)) => values.push(value),
@@ -155,7 +156,7 @@ impl Buffer {
     ) -> Result<Fold, Error> {
         let Some(Pending::Set(buffered)) = self.pending.get_mut(prefix) else {
             // Writes below a pushed key depend on the stored array.
-            return Ok(Fold::FlushFirst);
+            return Ok(Fold::FlushFirst(value));
         };
         // The engine works on documents and a buffered value is any BSON, so
         // it becomes the only field `v` of a root while the update applies.

@@ -306,7 +306,9 @@ impl Run {
     ) -> anyhow::Result<()> {
         let mut state = self.lock();
         if state.guards > 0 {
-            if fold(&mut state.buffer, key, value.clone())? == Fold::FlushFirst {
+            // The value comes back on FlushFirst, so the hot path never
+            // clones it.
+            if let Fold::FlushFirst(value) = fold(&mut state.buffer, key, value)? {
                 self.inner.flush(&mut state, None)?;
                 fold(&mut state.buffer, key, value)?;
             }
