@@ -12,7 +12,8 @@
 //!   `YAMLETT_DIFF_SEED=<hex> cargo test --test differential generated`
 //!   (`YAMLETT_DIFF_SETS=<n>` runs more document sets per runner).
 //!
-//! `YAMLETT_DIFF_SHOW=1` prints both stores' answers to every case.
+//! `YAMLETT_DIFF_SHOW=1` prints both stores' answers to every case;
+//! `YAMLETT_DIFF_SUITE=<name>[,<name>…]` runs only the named suites.
 //!
 //! Results are compared with [`canon`]: values, BSON types and field order
 //! all count. Where no sort fixes the order, results compare as multisets.
@@ -416,9 +417,27 @@ impl Drop for Pair {
     }
 }
 
+/// The corpus suites, narrowed by `YAMLETT_DIFF_SUITE` when it is set.
+fn selected_suites() -> Vec<Suite> {
+    let wanted = std::env::var("YAMLETT_DIFF_SUITE").ok();
+    let suites: Vec<Suite> = corpus::suites()
+        .into_iter()
+        .filter(|s| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| w.split(',').any(|name| name.trim() == s.name))
+        })
+        .collect();
+    assert!(
+        !suites.is_empty(),
+        "YAMLETT_DIFF_SUITE={wanted:?} names no suite"
+    );
+    suites
+}
+
 #[test]
 fn hand_written_corpus() {
-    let suites = corpus::suites();
+    let suites = selected_suites();
     let total: usize = suites.iter().map(|s| s.cases.len()).sum();
     let failures: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = suites
@@ -453,7 +472,7 @@ fn hand_written_corpus() {
 fn known_server_deviations() {
     let mut failures = Vec::new();
     let mut count = 0;
-    for suite in corpus::suites() {
+    for suite in selected_suites() {
         if suite.deviations.is_empty() {
             continue;
         }
