@@ -2580,62 +2580,6 @@ mod tests {
 }
 
 #[cfg(test)]
-mod perf {
-    //! `cargo test --release -- --ignored --nocapture filter_speed` reports
-    //! how long a three-predicate filter takes over 100,000 raw runs.
-
-    use super::*;
-    use bson::{doc, RawDocumentBuf};
-    use std::time::Instant;
-
-    /// A run document of about 60 fields, nested like yamlett's.
-    fn run(i: i32) -> RawDocumentBuf {
-        let mut params = Document::new();
-        let mut metrics = Document::new();
-        for k in 0..20 {
-            params.insert(format!("p{k}"), f64::from(i % 97) * f64::from(k));
-            metrics.insert(format!("m{k}"), f64::from((i * 7 + k) % 101) / 100.0);
-        }
-        params.insert("batch", [16, 32, 64, 128][(i % 4) as usize]);
-        metrics.insert("acc", f64::from(i % 100) / 100.0);
-        let doc = doc! {
-            "_id": format!("run-{i}"),
-            "name": format!("experiment {i}"),
-            "status": if i % 3 == 0 { "failed" } else { "done" },
-            "created": bson::DateTime::from_millis(1_700_000_000_000 + i64::from(i)),
-            "tags": ["baseline", "gpu", format!("t{}", i % 10)],
-            "params": params,
-            "config": {"model": {"layers": i % 12, "width": 512, "act": "relu"},
-                       "data": {"path": "/data/x", "split": [0.8, 0.1, 0.1]}},
-            "metrics": metrics,
-        };
-        RawDocumentBuf::try_from(&doc).unwrap()
-    }
-
-    #[test]
-    #[ignore]
-    fn filter_speed() {
-        let runs: Vec<RawDocumentBuf> = (0..100_000).map(run).collect();
-        let filter = Filter::parse(&doc! {
-            "status": "done",
-            "metrics.acc": {"$gt": 0.5},
-            "params.batch": {"$in": [32, 64]},
-        })
-        .unwrap();
-        let start = Instant::now();
-        let mut count = 0;
-        for raw in &runs {
-            if filter.matches_raw(raw).unwrap() {
-                count += 1;
-            }
-        }
-        let elapsed = start.elapsed();
-        println!("matched {count} of {} in {elapsed:?}", runs.len());
-        assert!(count > 0);
-    }
-}
-
-#[cfg(test)]
 mod agreement {
     //! Property test: decoded and raw evaluation agree on random documents
     //! and filters.

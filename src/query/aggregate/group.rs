@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use bson::{Bson, Document};
 
 use super::accumulators::{self, Accumulator, Argument, Factory};
-use super::Stage;
+use super::{blocking, Docs, Env, Stage};
 use crate::query::compare::equality_key;
 use crate::query::expr::{Ctx, Expr};
 use crate::query::{QueryError, QueryResult};
@@ -96,12 +96,20 @@ fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
 }
 
 impl Stage for Group {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        blocking(input, move |input| self.group(input))
+    }
+}
+
+impl Group {
+    /// Drains the input into the groups, one document at a time.
+    fn group(&self, input: Docs<'_>) -> QueryResult<Vec<Document>> {
         // Groups in first-seen order (the server's order is unspecified).
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut groups: Vec<(Bson, Vec<Box<dyn Accumulator>>)> = Vec::new();
-        for doc in &input {
-            let ctx = Ctx::new(doc);
+        for doc in input {
+            let doc = doc?;
+            let ctx = Ctx::new(&doc);
             let key = self.id.eval(&ctx)?.map_or(Bson::Null, |v| v.into_owned());
             let slot = *index.entry(equality_key(&key)).or_insert_with(|| {
                 groups.push((key, self.fields.iter().map(|f| (f.factory)()).collect()));

@@ -2,29 +2,93 @@
 //! over a stream of documents.
 //!
 //! The stages are table-driven: [`STAGES`] maps each stage name to a parser
-//! that builds a [`Stage`] object. A stage consumes the documents the
-//! previous one produced. Adding a stage means one struct implementing
-//! [`Stage`] and one table entry.
+//! that builds a [`Stage`] object. Each stage wraps the stream of documents
+//! the previous one outputs into its own output stream, so streaming stages
+//! (`$match`, `$project`, `$unwind`, `$limit`, …) hold one document at a
+//! time and only blocking ones (`$sort`, `$group`) hold more. Adding a stage
+//! means one struct implementing [`Stage`] and one table entry.
+//!
+//! The engine reads nothing but its input and [`Env`]: a stage that reads
+//! other experiments (`$lookup`, `$unionWith`) names them through
+//! [`Stage::foreign`], and the store loads them into the [`Env`] before the
+//! run. That keeps the engine free of storage.
 
 mod accumulators;
 mod group;
 mod project;
 mod stages;
 
+use std::collections::{BTreeSet, HashMap};
+
 use bson::{Bson, Document};
 
 use crate::query::filter::Filter;
 use crate::query::{QueryError, QueryResult};
 
+/// A stream of documents between two stages. The first error ends the run:
+/// whoever pulls it stops there.
+pub(crate) type Docs<'a> = Box<dyn Iterator<Item = QueryResult<Document>> + 'a>;
+
 /// One compiled pipeline stage.
 pub(crate) trait Stage: std::fmt::Debug + Send + Sync {
-    /// Transforms the documents that reach this stage.
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>>;
+    /// Wraps the documents reaching this stage into the ones it outputs.
+    fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a>;
 
     /// The filter of a `$match` stage, so a store can push it down.
     fn as_filter(&self) -> Option<&Filter> {
         None
     }
+
+    /// Adds the experiments this stage reads besides its input.
+    fn foreign(&self, _experiments: &mut BTreeSet<String>) {}
+}
+
+/// What a pipeline may read besides its input: the documents of the other
+/// experiments its stages name (see [`Pipeline::foreign`]), loaded by the
+/// store before the run.
+#[derive(Debug, Default)]
+pub(crate) struct Env {
+    /// Documents of each foreign experiment, by name.
+    experiments: HashMap<String, Vec<Document>>,
+}
+
+impl Env {
+    /// Adds the documents of one foreign experiment.
+    #[allow(dead_code)] // Used by the store once $lookup/$unionWith land.
+    pub(crate) fn insert(&mut self, experiment: String, docs: Vec<Document>) {
+        self.experiments.insert(experiment, docs);
+    }
+
+    /// The documents of a foreign experiment; an experiment that does not
+    /// exist is empty, as a missing collection is for the server.
+    #[allow(dead_code)] // Used by $lookup/$unionWith.
+    pub(crate) fn experiment(&self, name: &str) -> &[Document] {
+        self.experiments.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// A streaming stage of one document in, at most one out.
+pub(crate) fn map_each<'a>(
+    input: Docs<'a>,
+    f: impl Fn(Document) -> QueryResult<Option<Document>> + 'a,
+) -> Docs<'a> {
+    Box::new(input.filter_map(move |item| item.and_then(&f).transpose()))
+}
+
+/// A blocking stage: drains its whole input (stopping at the first error)
+/// when the first output document is asked for, then outputs `f`'s result.
+pub(crate) fn blocking<'a>(
+    input: Docs<'a>,
+    f: impl FnOnce(Docs<'a>) -> QueryResult<Vec<Document>> + 'a,
+) -> Docs<'a> {
+    Box::new(
+        std::iter::once_with(move || f(input)).flat_map(|result| -> Docs<'a> {
+            match result {
+                Ok(docs) => Box::new(docs.into_iter().map(Ok)),
+                Err(err) => Box::new(std::iter::once(Err(err))),
+            }
+        }),
+    )
 }
 
 /// Builds a stage from its argument (the value under the stage name).
@@ -59,13 +123,39 @@ impl Pipeline {
         Ok(Pipeline { stages })
     }
 
-    /// Runs the pipeline over the input documents.
+    /// Runs the pipeline over the input documents, with no foreign
+    /// experiments.
+    #[cfg(test)]
     pub(crate) fn run(&self, input: impl Iterator<Item = Document>) -> QueryResult<Vec<Document>> {
-        let mut docs: Vec<Document> = input.collect();
+        self.run_in(input, &Env::default())
+    }
+
+    /// Runs the pipeline over the input documents; `env` holds the foreign
+    /// experiments named by [`Pipeline::foreign`].
+    pub(crate) fn run_in<'a>(
+        &'a self,
+        input: impl Iterator<Item = Document> + 'a,
+        env: &'a Env,
+    ) -> QueryResult<Vec<Document>> {
+        self.stream(Box::new(input.map(Ok)), env).collect()
+    }
+
+    /// The pipeline as a stream over `input` (for stages that run a
+    /// sub-pipeline, such as `$facet`).
+    pub(crate) fn stream<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
+        self.stages
+            .iter()
+            .fold(input, |docs, stage| stage.apply(docs, env))
+    }
+
+    /// The experiments the pipeline reads besides its input, which the
+    /// store loads into the [`Env`].
+    pub(crate) fn foreign(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
         for stage in &self.stages {
-            docs = stage.run(docs)?;
+            stage.foreign(&mut out);
         }
-        Ok(docs)
+        out
     }
 
     /// The filter of a leading `$match` stage, which a store may apply itself

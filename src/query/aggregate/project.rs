@@ -3,7 +3,7 @@
 
 use bson::{Bson, Document};
 
-use super::Stage;
+use super::{map_each, Docs, Env, Stage};
 use crate::query::expr::{path_segments, type_name, Ctx, Expr};
 use crate::query::{QueryError, QueryResult};
 
@@ -174,17 +174,14 @@ pub(super) fn parse_project(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 }
 
 impl Stage for Project {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        input
-            .into_iter()
-            .map(|mut doc| match self.mode {
-                Mode::Inclusion => include(&self.tree, &doc, &Ctx::new(&doc)),
-                Mode::Exclusion => {
-                    exclude(&self.tree, &mut doc);
-                    Ok(doc)
-                }
-            })
-            .collect()
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        map_each(input, move |mut doc| match self.mode {
+            Mode::Inclusion => include(&self.tree, &doc, &Ctx::new(&doc)).map(Some),
+            Mode::Exclusion => {
+                exclude(&self.tree, &mut doc);
+                Ok(Some(doc))
+            }
+        })
     }
 }
 
@@ -333,18 +330,15 @@ pub(super) fn parse_add_fields(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 }
 
 impl Stage for AddFields {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        input
-            .into_iter()
-            .map(|mut doc| {
-                // Evaluate everything against the input first, then change
-                // the document in place: no copy of the document is needed.
-                let mut values = Vec::new();
-                eval_leaves(&self.0, &Ctx::new(&doc), &mut values)?;
-                set_fields(&self.0, &mut doc, &values);
-                Ok(doc)
-            })
-            .collect()
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        map_each(input, move |mut doc| {
+            // Evaluate everything against the input first, then change the
+            // document in place: no copy of the document is needed.
+            let mut values = Vec::new();
+            eval_leaves(&self.0, &Ctx::new(&doc), &mut values)?;
+            set_fields(&self.0, &mut doc, &values);
+            Ok(Some(doc))
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use bson::{Bson, Document};
 
-use super::{set_path, Stage};
+use super::{blocking, map_each, set_path, Docs, Env, Stage};
 use crate::query::expr::path_segments;
 use crate::query::expr::type_name;
 use crate::query::filter::Filter;
@@ -14,14 +14,8 @@ use crate::query::{QueryError, QueryResult};
 struct Match(Filter);
 
 impl Stage for Match {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        let mut out = Vec::with_capacity(input.len());
-        for doc in input {
-            if self.0.matches(&doc)? {
-                out.push(doc);
-            }
-        }
-        Ok(out)
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        map_each(input, move |doc| Ok(self.0.matches(&doc)?.then_some(doc)))
     }
 
     fn as_filter(&self) -> Option<&Filter> {
@@ -44,9 +38,12 @@ pub(super) fn parse_match(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 struct Sort(SortSpec);
 
 impl Stage for Sort {
-    fn run(&self, mut input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        input.sort_by(|a, b| self.0.compare(a, b));
-        Ok(input)
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        blocking(input, move |input| {
+            let mut docs = input.collect::<QueryResult<Vec<_>>>()?;
+            docs.sort_by(|a, b| self.0.compare(a, b));
+            Ok(docs)
+        })
     }
 }
 
@@ -101,9 +98,9 @@ fn count_argument(stage: &str, arg: &Bson) -> QueryResult<u64> {
 struct Limit(u64);
 
 impl Stage for Limit {
-    fn run(&self, mut input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        input.truncate(usize::try_from(self.0).unwrap_or(usize::MAX));
-        Ok(input)
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        // An error counts as an item here, but it ends the run anyway.
+        Box::new(input.take(usize::try_from(self.0).unwrap_or(usize::MAX)))
     }
 }
 
@@ -120,9 +117,14 @@ pub(super) fn parse_limit(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 struct Skip(u64);
 
 impl Stage for Skip {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        let n = usize::try_from(self.0).unwrap_or(usize::MAX);
-        Ok(input.into_iter().skip(n).collect())
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        // Only documents are skipped: an error always goes through.
+        let mut left = self.0;
+        Box::new(input.filter(move |item| {
+            let skip = item.is_ok() && left > 0;
+            left -= u64::from(skip);
+            !skip
+        }))
     }
 }
 
@@ -136,14 +138,21 @@ pub(super) fn parse_skip(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 struct Count(String);
 
 impl Stage for Count {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        if input.is_empty() {
-            return Ok(Vec::new());
-        }
-        let n = i32::try_from(input.len()).map_or(Bson::Int64(input.len() as i64), Bson::Int32);
-        let mut doc = Document::new();
-        doc.insert(self.0.clone(), n);
-        Ok(vec![doc])
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        blocking(input, move |input| {
+            let mut count: u64 = 0;
+            for item in input {
+                item?;
+                count += 1;
+            }
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            let n = i32::try_from(count).map_or(Bson::Int64(count as i64), Bson::Int32);
+            let mut doc = Document::new();
+            doc.insert(self.0.clone(), n);
+            Ok(vec![doc])
+        })
     }
 }
 
@@ -221,41 +230,54 @@ impl Unwind {
 }
 
 impl Stage for Unwind {
-    fn run(&self, input: Vec<Document>) -> QueryResult<Vec<Document>> {
-        let mut out = Vec::with_capacity(input.len());
-        for mut doc in input {
-            match self.value(&doc) {
-                Some(Bson::Array(items)) if !items.is_empty() => {
-                    // Take the array out (leaving null in its place, so the
-                    // field keeps its position) to copy a smaller document.
-                    let items = match self.value_mut(&mut doc) {
-                        Some(slot) => std::mem::replace(slot, Bson::Null),
-                        None => continue,
-                    };
-                    let Bson::Array(items) = items else { continue };
-                    for (i, item) in items.into_iter().enumerate() {
-                        let mut copy = doc.clone();
-                        if let Some(slot) = self.value_mut(&mut copy) {
-                            *slot = item;
-                        }
-                        self.pass(copy, Bson::Int64(i as i64), &mut out);
+    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+        Box::new(input.flat_map(move |item| -> Docs<'a> {
+            match item {
+                Ok(doc) => Box::new(self.unwind(doc).into_iter().map(Ok)),
+                Err(err) => Box::new(std::iter::once(Err(err))),
+            }
+        }))
+    }
+}
+
+impl Unwind {
+    /// The documents one input document unwinds into.
+    fn unwind(&self, mut doc: Document) -> Vec<Document> {
+        let mut out = Vec::new();
+        match self.value(&doc) {
+            Some(Bson::Array(items)) if !items.is_empty() => {
+                // Take the array out (leaving null in its place, so the
+                // field keeps its position) to copy a smaller document.
+                let items = match self.value_mut(&mut doc) {
+                    Some(slot) => std::mem::replace(slot, Bson::Null),
+                    None => return out,
+                };
+                let Bson::Array(items) = items else {
+                    return out;
+                };
+                out.reserve(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let mut copy = doc.clone();
+                    if let Some(slot) = self.value_mut(&mut copy) {
+                        *slot = item;
                     }
+                    self.pass(copy, Bson::Int64(i as i64), &mut out);
                 }
-                Some(Bson::Array(_)) if self.preserve => {
-                    // An empty array is removed from the preserved document.
-                    remove_path(&mut doc, &self.path);
+            }
+            Some(Bson::Array(_)) if self.preserve => {
+                // An empty array is removed from the preserved document.
+                remove_path(&mut doc, &self.path);
+                self.pass(doc, Bson::Null, &mut out);
+            }
+            Some(Bson::Null) | None | Some(Bson::Array(_)) => {
+                if self.preserve {
                     self.pass(doc, Bson::Null, &mut out);
                 }
-                Some(Bson::Null) | None | Some(Bson::Array(_)) => {
-                    if self.preserve {
-                        self.pass(doc, Bson::Null, &mut out);
-                    }
-                }
-                // A non-array value is unwound as a one-element array.
-                Some(_) => self.pass(doc, Bson::Null, &mut out),
             }
+            // A non-array value is unwound as a one-element array.
+            Some(_) => self.pass(doc, Bson::Null, &mut out),
         }
-        Ok(out)
+        out
     }
 }
 

@@ -578,3 +578,34 @@ fn compiled_pipelines_can_be_shared_across_threads() {
     fn shareable<T: Send + Sync + std::fmt::Debug>() {}
     shareable::<Pipeline>();
 }
+
+/// Streaming stages pull documents one at a time: a `$limit` after a
+/// `$match` and `$project` stops reading the input as soon as it is full,
+/// and a `$skip` never swallows an error.
+#[test]
+fn stages_stream_their_input() {
+    let pulled = std::cell::Cell::new(0);
+    let input = (0..1000).map(|i| {
+        pulled.set(pulled.get() + 1);
+        doc! {"_id": i, "even": i % 2 == 0}
+    });
+    let pipeline = Pipeline::parse(&[
+        doc! {"$match": {"even": true}},
+        doc! {"$project": {"even": 0}},
+        doc! {"$limit": 3},
+    ])
+    .unwrap();
+    let out = pipeline.run(input).unwrap();
+    assert_eq!(out, vec![doc! {"_id": 0}, doc! {"_id": 2}, doc! {"_id": 4}]);
+    assert_eq!(pulled.get(), 5);
+
+    let failing = vec![doc! {"a": "x"}, doc! {"a": 1}];
+    let err = Pipeline::parse(&[
+        doc! {"$project": {"b": {"$add": ["$a", 1]}}},
+        doc! {"$skip": 5},
+    ])
+    .unwrap()
+    .run(failing.into_iter())
+    .unwrap_err();
+    assert!(err.message().contains("$add"), "{err}");
+}

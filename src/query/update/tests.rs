@@ -1547,9 +1547,10 @@ fn deep_documents_do_not_overflow_the_stack() {
 // --------------------------------------------------------------- the hot path
 
 /// The yamlett update: many nested `$set`s, a `$push` with `$each`, and a
-/// `$setOnInsert`. Timing is only checked in release builds.
+/// `$setOnInsert`, applied to an existing run. (Its speed is measured by the
+/// benchmarks, not here.)
 #[test]
-fn yamlett_update_is_fast() {
+fn yamlett_update_applies_as_one() {
     let mut doc = Document::new();
     doc.insert("_id", "run-1");
     let mut params = Document::new();
@@ -1573,19 +1574,6 @@ fn yamlett_update_is_fast() {
         "$setOnInsert": {"created": "now"},
     };
     let c = ctx(false);
-    // Parse + apply only (documents are copied beforehand); the best of
-    // several batches, so tests running alongside do not skew it.
-    let per_update = (0..20)
-        .map(|_| {
-            let mut docs = vec![doc.clone(); 20];
-            let start = std::time::Instant::now();
-            for d in &mut docs {
-                Update::parse(&update).unwrap().apply(d, &c).unwrap();
-            }
-            start.elapsed() / 20
-        })
-        .min()
-        .unwrap_or_default();
     let mut d = doc.clone();
     Update::parse(&update).unwrap().apply(&mut d, &c).unwrap();
     let model = d
@@ -1598,8 +1586,4 @@ fn yamlett_update_is_fast() {
     assert_eq!(model.keys().nth(1).map(String::as_str), Some("k1"));
     assert_eq!(d.get_array("loss").unwrap().len(), 103);
     assert!(d.get("created").is_none());
-    if !cfg!(debug_assertions) {
-        assert!(per_update.as_micros() < 100, "{per_update:?}");
-        eprintln!("yamlett update: {per_update:?} (parse + apply)");
-    }
 }

@@ -15,7 +15,7 @@ use rusqlite::{Connection, Row};
 
 use super::decode::Fields;
 use super::{decode_raw as decode, invalid_query};
-use crate::query::aggregate::Pipeline;
+use crate::query::aggregate::{Env, Pipeline};
 use crate::query::filter::Filter;
 use crate::query::projection::Projection;
 use crate::query::sort::SortSpec;
@@ -302,7 +302,14 @@ impl AggregatePlan {
     }
 
     /// Runs the aggregation over `experiment`, streaming the runs into it.
+    /// The experiments its stages read besides (`$lookup`, `$unionWith`)
+    /// are loaded whole first: the engine only sees documents.
     pub(super) fn run(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
+        let mut env = Env::default();
+        for foreign in self.rest.foreign() {
+            let docs = all_runs(conn, &foreign)?;
+            env.insert(foreign, docs);
+        }
         let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
         let mut rows = stmt.query([experiment])?;
         let decode = |raw: &RawDocument| match &self.fields {
@@ -330,12 +337,22 @@ impl AggregatePlan {
                 }
             }
         });
-        let result = self.rest.run(docs);
+        let result = self.rest.run_in(docs, &env);
         if let Some(err) = failure {
             return Err(err);
         }
         result.map_err(invalid_query)
     }
+}
+
+/// Every run of `experiment`, decoded, in insertion order.
+fn all_runs(conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
+    let mut docs = Vec::new();
+    scan(conn, experiment, None, |_, raw| {
+        docs.push(decode(raw)?);
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(docs)
 }
 
 /// The fields read by `stages` if they start with a `$group` whose fields

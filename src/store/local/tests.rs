@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
 
 use bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 use rusqlite::Connection;
@@ -634,104 +633,4 @@ impl SpawnCaptured for Command {
             .spawn()
             .unwrap()
     }
-}
-
-/// A run document of about 60 fields, like a real run's.
-fn sixty_fields(i: i64) -> Document {
-    let mut params = Document::new();
-    let mut metrics = Document::new();
-    for k in 0..25 {
-        params.insert(format!("p{k}"), k as f64 * 0.1);
-        // Scattered values, as real metrics are, not sorted by insertion.
-        metrics.insert(format!("m{k}"), ((i * 7919 + k * 104_729) % 10_007) as f64);
-    }
-    doc! {
-        "params": params,
-        "metrics": metrics,
-        "model": format!("model-{}", i % 10),
-        "seed": i % 5,
-        "epochs": i % 7,
-        "tags": ["a", "b", "c"],
-        "host": "machine",
-    }
-}
-
-/// Measurements; run with
-/// `cargo test --release local::tests::measure -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn measure() {
-    let dir = tempfile::tempdir().unwrap();
-    let start = Instant::now();
-    let store = LocalStore::open(dir.path()).unwrap();
-    println!("open (create): {:?}", start.elapsed());
-    drop(store);
-    let start = Instant::now();
-    let store = LocalStore::open(dir.path()).unwrap();
-    println!("open (existing): {:?}", start.elapsed());
-
-    set(&store, "e", "big", sixty_fields(1));
-    const UPDATES: u32 = 200;
-    let start = Instant::now();
-    for i in 0..UPDATES {
-        store
-            .update_run(
-                "e",
-                "big",
-                &doc! { "$set": { "metrics.m3": f64::from(i) } },
-                false,
-            )
-            .unwrap();
-    }
-    println!(
-        "update_run on a ~60-field document: {:?} per transaction",
-        start.elapsed() / UPDATES
-    );
-
-    const RUNS: i64 = 100_000;
-    let start = Instant::now();
-    {
-        // Bulk load in one transaction: only the query is measured here.
-        let mut conn = store.writer();
-        let tx = conn.transaction().unwrap();
-        for i in 0..RUNS {
-            let mut d = sixty_fields(i);
-            d.insert("_id", format!("r{i}"));
-            let bytes = d.to_vec().unwrap();
-            let json = Bson::Document(d).into_relaxed_extjson().to_string();
-            tx.execute(
-                "INSERT INTO runs (experiment, id, bson, json) VALUES ('bulk', ?1, ?2, ?3)",
-                (format!("r{i}"), bytes, json),
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
-    }
-    println!("bulk insert of {RUNS} runs: {:?}", start.elapsed());
-    let filter = doc! { "model": "model-3", "seed": 3, "epochs": 3 };
-    for round in 0..3 {
-        let start = Instant::now();
-        let found = store.find("bulk", &filter, &FindOptions::new()).unwrap();
-        println!(
-            "find, 3-predicate filter over {RUNS} runs (round {round}): {:?}, {} matches",
-            start.elapsed(),
-            found.len()
-        );
-    }
-    let start = Instant::now();
-    let n = store.count("bulk", &filter).unwrap();
-    println!("count, same filter: {:?} ({n})", start.elapsed());
-    let start = Instant::now();
-    let top = store
-        .find(
-            "bulk",
-            &doc! {},
-            &FindOptions::new().sort(doc! { "metrics.m7": -1 }).limit(5),
-        )
-        .unwrap();
-    println!(
-        "find, sort on a metric + limit 5 over {RUNS} runs: {:?} ({})",
-        start.elapsed(),
-        top.len()
-    );
 }
