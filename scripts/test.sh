@@ -12,5 +12,7 @@ if [ -z "${YAMLETT_TEST_MONGODB_URI:-}" ]; then
 fi
 # The test server binary also lets tests start servers of their own (auth, TLS, outages).
 export YAMLETT_TEST_SERVER_BIN="${YAMLETT_TEST_SERVER_BIN:-$VENV_DIR/bin/secantusd-py}"
+# Journals of the outage tests stay out of the working tree.
+export YAMLETT_JOURNAL_DIR="${YAMLETT_JOURNAL_DIR:-$PWD/target/tmp/journal}"
 cargo test --all-targets "$@"
 cargo test --doc "$@"

@@ -45,6 +45,7 @@ mod location;
 mod query;
 mod run;
 mod store;
+mod sync;
 
 pub use bson;
 pub use error::Error;
@@ -54,3 +55,5 @@ pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use query::QueryError;
 pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
+pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
+pub use sync::{sync, SyncReport};

@@ -57,6 +57,7 @@ fn assert_no_password(text: &str) {
 #[test]
 fn scram_authentication_works_and_wrong_passwords_are_clear_errors() -> anyhow::Result<()> {
     capture_logs();
+    let journal = common::outage_settings(1000);
     let storage = tempfile::tempdir()?;
     let server = server_with_user(storage.path());
     let uri = format!(
@@ -115,18 +116,29 @@ fn scram_authentication_works_and_wrong_passwords_are_clear_errors() -> anyhow::
         "{err:#}"
     );
 
-    // A flush that fails at guard drop is logged; the log names the store
-    // without its password.
+    // A flush that cannot reach the server goes to the journal with a
+    // warning; neither names the password.
     let guard = run.enter();
     run.store("params.after_outage", 1)?;
     server.stop();
     drop(guard);
     let logs = LOGS.lock().unwrap().join("\n");
     assert!(
-        logs.contains("could not write"),
+        logs.contains("is unreachable") && logs.contains("journal"),
         "expected a warning, got: {logs}"
     );
     assert_no_password(&logs);
+    let mut on_disk = Vec::new();
+    for entry in std::fs::read_dir(&journal)? {
+        on_disk.extend(std::fs::read(entry?.path())?);
+    }
+    assert!(
+        on_disk
+            .windows(b"params.after_outage".len())
+            .any(|w| w == b"params.after_outage"),
+        "the write is in the journal"
+    );
+    assert_no_password(&String::from_utf8_lossy(&on_disk));
     Ok(())
 }
 

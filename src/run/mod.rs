@@ -58,6 +58,8 @@ pub struct Run {
 struct RunInner {
     id: String,
     experiment: Experiment,
+    /// This handle's name among the run's writers (see [`Stamp`]).
+    writer: String,
     state: Mutex<RunState>,
 }
 
@@ -68,6 +70,39 @@ struct RunState {
     buffer: Buffer,
     /// Set once `finished` or `failed` has been written.
     ended: bool,
+    /// The number of this handle's last write (see [`Stamp`]).
+    writes: i64,
+}
+
+/// Makes every write exactly-once, however often it is sent.
+///
+/// Each `Run` handle is a writer with a random name, and numbers its writes
+/// 1, 2, 3, … (they are sent one at a time, under the run's lock). A write
+/// sets `_yamlett.writers.<name>` to its number, and only applies to a run
+/// whose number for that writer is below it. So a write that the MongoDB
+/// store journaled during an outage, or sent again after losing the reply,
+/// is skipped if it had in fact been applied, and replaying a journal in
+/// order can never apply anything twice.
+struct Stamp {
+    /// The field holding the writer's last applied write number.
+    field: String,
+    /// This write's number.
+    number: i64,
+}
+
+impl Stamp {
+    fn next(writer: &str, state: &mut RunState) -> Stamp {
+        state.writes += 1;
+        Stamp {
+            field: format!("{METADATA_FIELD}.writers.{writer}"),
+            number: state.writes,
+        }
+    }
+
+    /// The condition the run must meet for the write to apply.
+    fn condition(&self) -> Document {
+        doc! { &self.field: { "$not": { "$gte": self.number } } }
+    }
 }
 
 /// Opens a run with a chosen experiment, id or store.
@@ -148,15 +183,17 @@ impl RunBuilder {
             },
             "$unset": { "_yamlett.ended_at": "" },
         };
-        experiment
-            .store()
-            .update_run(experiment.name(), &id, &update, true)?;
+        let inner = RunInner {
+            id,
+            experiment,
+            // A letter first: a field name of digits would read as an
+            // array index in a dotted path.
+            writer: format!("w{}", uuid::Uuid::new_v4().simple()),
+            state: Mutex::new(RunState::default()),
+        };
+        inner.send(&mut inner.lock(), update)?;
         Ok(Run {
-            inner: Arc::new(RunInner {
-                id,
-                experiment,
-                state: Mutex::new(RunState::default()),
-            }),
+            inner: Arc::new(inner),
         })
     }
 }
@@ -287,13 +324,7 @@ impl Run {
     }
 
     fn lock(&self) -> MutexGuard<'_, RunState> {
-        // A panic elsewhere never leaves the state half-updated (every
-        // mutation is a single assignment or a buffer fold that restores on
-        // error), so a poisoned lock is safe to reuse.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock()
     }
 
     /// Buffers a write inside a guard, or sends it as one update outside.
@@ -314,11 +345,12 @@ impl Run {
             }
             return Ok(());
         }
-        drop(state);
+        // The lock stays held while the write is sent: a handle's writes
+        // go out one at a time, in the order of their numbers.
         let mut update = Document::new();
         update.insert(operator, doc! { key: value });
         self.inner
-            .send(update, None)
+            .send_with_metadata(&mut state, update, None)
             .map_err(|err| with_key(err, key))
     }
 
@@ -358,6 +390,13 @@ fn with_key(err: anyhow::Error, key: &str) -> anyhow::Error {
 }
 
 impl RunInner {
+    fn lock(&self) -> MutexGuard<'_, RunState> {
+        // A panic elsewhere never leaves the state half-updated (every
+        // mutation is a single assignment or a buffer fold that restores on
+        // error), so a poisoned lock is safe to reuse.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Sends the buffer as one update, with `status` if given. On failure
     /// the buffer is kept, so a later flush can still write it.
     fn flush(&self, state: &mut RunState, status: Option<&str>) -> anyhow::Result<()> {
@@ -365,7 +404,7 @@ impl RunInner {
             return Ok(());
         }
         let pending = state.buffer.take();
-        match self.send(pending.to_update(), status) {
+        match self.send_with_metadata(state, pending.to_update(), status) {
             Ok(()) => {
                 state.ended |= status.is_some();
                 Ok(())
@@ -379,7 +418,12 @@ impl RunInner {
     }
 
     /// Adds the metadata every write carries and sends the update.
-    fn send(&self, mut update: Document, status: Option<&str>) -> anyhow::Result<()> {
+    fn send_with_metadata(
+        &self,
+        state: &mut RunState,
+        mut update: Document,
+        status: Option<&str>,
+    ) -> anyhow::Result<()> {
         let now = DateTime::now();
         let mut set = match update.remove("$set") {
             Some(Bson::Document(set)) => set,
@@ -391,9 +435,28 @@ impl RunInner {
             set.insert("_yamlett.ended_at", now);
         }
         update.insert("$set", set);
-        self.experiment
-            .store()
-            .update_run(self.experiment.name(), &self.id, &update, true)
+        self.send(state, update)
+    }
+
+    /// Sends one update, stamped with this handle's next write number.
+    /// Called with the run's lock held (`state` is behind it).
+    fn send(&self, state: &mut RunState, mut update: Document) -> anyhow::Result<()> {
+        let stamp = Stamp::next(&self.writer, state);
+        match update.get_mut("$set") {
+            Some(Bson::Document(set)) => {
+                set.insert(stamp.field.clone(), stamp.number);
+            }
+            _ => {
+                update.insert("$set", doc! { &stamp.field: stamp.number });
+            }
+        }
+        self.experiment.store().update_run(
+            self.experiment.name(),
+            &self.id,
+            &stamp.condition(),
+            &update,
+            true,
+        )
     }
 }
 

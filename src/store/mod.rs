@@ -18,14 +18,18 @@ use crate::FindOptions;
 /// is one a caller could act on (unreachable, invalid query, conflict, …).
 pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// Applies a MongoDB update document (`$set`, `$push`, `$setOnInsert`, …)
-    /// to the run `run_id` of `experiment` as one atomic write. With `upsert`
-    /// a missing run is created (`{_id: run_id}` plus the update, with
+    /// to the run `run_id` of `experiment` as one atomic write, if the run
+    /// matches the filter `condition`. A run that exists but does not match
+    /// is left alone, and that is a success: the condition says the write
+    /// was applied before (see the run's writer stamps). With `upsert` a
+    /// missing run is created (`{_id: run_id}` plus the update, with
     /// `$setOnInsert` applied); without it a missing run is
     /// [`Error::NotFound`](crate::Error::NotFound).
     fn update_run(
         &self,
         experiment: &str,
         run_id: &str,
+        condition: &Document,
         update: &Document,
         upsert: bool,
     ) -> anyhow::Result<()>;
@@ -65,10 +69,19 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 
     /// The store's location for messages, with any password redacted.
     fn location(&self) -> &str;
+
+    /// Replays writes journaled during an outage, now. A store without a
+    /// journal has nothing to do.
+    fn sync(&self) -> anyhow::Result<crate::SyncReport> {
+        Ok(crate::SyncReport::default())
+    }
 }
 
+mod journal;
 mod local;
 mod mongo;
+
+pub use mongo::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

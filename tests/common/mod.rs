@@ -146,3 +146,16 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
     listener.local_addr().expect("addr").port()
 }
+
+/// Points the outage journal (`YAMLETT_JOURNAL_DIR`) at a directory of this
+/// test process's own, and the flush timeout at `flush_timeout_ms`, before
+/// any store opens; returns the journal directory. Every test of a binary
+/// must ask for the same timeout (the environment is process-wide).
+#[allow(dead_code)]
+pub fn outage_settings(flush_timeout_ms: u64) -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| tempfile::tempdir().expect("journal dir"));
+    std::env::set_var(yamlett::JOURNAL_DIR_ENV, dir.path());
+    std::env::set_var(yamlett::FLUSH_TIMEOUT_ENV, flush_timeout_ms.to_string());
+    dir.path().to_path_buf()
+}

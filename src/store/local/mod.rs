@@ -131,6 +131,7 @@ impl LocalStore {
         conn: &mut Connection,
         experiment: &str,
         run_id: &str,
+        condition: &Filter,
         update: &Update,
         update_doc: &Document,
         upsert: bool,
@@ -142,6 +143,10 @@ impl LocalStore {
             .optional()?;
         let now = DateTime::now();
         let (seq, mut doc, is_insert) = match existing {
+            Some((_, bytes)) if !condition.matches_raw(raw(&bytes)?).map_err(invalid_query)? => {
+                // Applied before: nothing to do, and nothing to commit.
+                return Ok(());
+            }
             Some((seq, bytes)) => (Some(seq), decode(&bytes)?, false),
             None if upsert => (None, bson::doc! { "_id": run_id }, true),
             None => {
@@ -194,14 +199,20 @@ impl Store for LocalStore {
         &self,
         experiment: &str,
         run_id: &str,
+        condition: &Document,
         update: &Document,
         upsert: bool,
     ) -> anyhow::Result<()> {
         // Parsed before taking any lock: an invalid update costs no one time.
         let compiled = Update::parse(update).map_err(invalid_query)?;
+        let condition = Filter::parse(condition).map_err(invalid_query)?;
         let mut conn = self.writer();
-        retry_busy(|| Self::try_update(&mut conn, experiment, run_id, &compiled, update, upsert))
-            .map_err(|e| self.fail(e))
+        retry_busy(|| {
+            Self::try_update(
+                &mut conn, experiment, run_id, &condition, &compiled, update, upsert,
+            )
+        })
+        .map_err(|e| self.fail(e))
     }
 
     fn find(
@@ -275,7 +286,12 @@ impl Store for LocalStore {
 
 /// Decodes a stored run document.
 fn decode(bytes: &[u8]) -> anyhow::Result<Document> {
-    decode_raw(RawDocument::from_bytes(bytes).context("a stored run document is corrupt")?)
+    decode_raw(raw(bytes)?)
+}
+
+/// A stored run's bytes as a raw document, checked only for framing.
+fn raw(bytes: &[u8]) -> anyhow::Result<&RawDocument> {
+    RawDocument::from_bytes(bytes).context("a stored run document is corrupt")
 }
 
 /// Decodes a stored run document already framed as raw BSON.

@@ -28,7 +28,7 @@ fn store() -> (tempfile::TempDir, LocalStore) {
 /// Upserts `run_id` with `$set` of `fields`.
 fn set(store: &LocalStore, experiment: &str, run_id: &str, fields: Document) {
     store
-        .update_run(experiment, run_id, &doc! { "$set": fields }, true)
+        .update_run(experiment, run_id, &doc! {}, &doc! { "$set": fields }, true)
         .unwrap();
 }
 
@@ -167,7 +167,7 @@ fn a_directory_at_the_database_path_is_refused() {
 fn update_without_upsert_of_a_missing_run_is_not_found() {
     let (_dir, store) = store();
     let err = store
-        .update_run("e", "r", &doc! { "$set": { "a": 1 } }, false)
+        .update_run("e", "r", &doc! {}, &doc! { "$set": { "a": 1 } }, false)
         .unwrap_err();
     assert!(matches!(kind(&err), Error::NotFound { .. }), "{err:#}");
     assert_eq!(store.count("e", &doc! {}).unwrap(), 0);
@@ -181,13 +181,15 @@ fn upsert_then_update() {
         "$setOnInsert": { "_yamlett.created": "now" },
         "$push": { "losses": { "$each": [3, 2] } },
     };
-    store.update_run("e", "r", &first, true).unwrap();
+    store.update_run("e", "r", &doc! {}, &first, true).unwrap();
     let second = doc! {
         "$set": { "metrics.f1": 0.75 },
         "$setOnInsert": { "_yamlett.created": "later" },
         "$push": { "losses": 1 },
     };
-    store.update_run("e", "r", &second, false).unwrap();
+    store
+        .update_run("e", "r", &doc! {}, &second, false)
+        .unwrap();
     assert_eq!(
         get(&store, "e", "r"),
         doc! {
@@ -228,10 +230,12 @@ fn an_engine_error_changes_nothing() {
     set(&store, "e", "r", doc! { "a": 1, "list": 5 });
     let before = get(&store, "e", "r");
     let update = doc! { "$set": { "b": 2 }, "$push": { "list": 1 } };
-    let err = store.update_run("e", "r", &update, false).unwrap_err();
+    let err = store
+        .update_run("e", "r", &doc! {}, &update, false)
+        .unwrap_err();
     assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
     let err = store
-        .update_run("e", "r", &doc! { "$bogus": { "a": 1 } }, false)
+        .update_run("e", "r", &doc! {}, &doc! { "$bogus": { "a": 1 } }, false)
         .unwrap_err();
     assert!(matches!(kind(&err), Error::InvalidQuery(_)), "{err:#}");
     assert_eq!(get(&store, "e", "r"), before);
@@ -247,7 +251,13 @@ fn a_document_over_16_mib_is_refused_and_the_run_is_unchanged() {
         bytes: vec![0; MAX_DOCUMENT_SIZE],
     };
     let err = store
-        .update_run("e", "r", &doc! { "$set": { "blob.data": big } }, false)
+        .update_run(
+            "e",
+            "r",
+            &doc! {},
+            &doc! { "$set": { "blob.data": big } },
+            false,
+        )
         .unwrap_err();
     let Error::DocumentTooLarge { key, size } = kind(&err) else {
         panic!("{err:#}")
@@ -262,7 +272,7 @@ fn a_document_over_16_mib_is_refused_and_the_run_is_unchanged() {
         bytes: vec![0; MAX_DOCUMENT_SIZE - 100],
     };
     store
-        .update_run("e", "r2", &doc! { "$set": { "b": fits } }, true)
+        .update_run("e", "r2", &doc! {}, &doc! { "$set": { "b": fits } }, true)
         .unwrap();
 }
 
@@ -529,10 +539,22 @@ fn write_concurrently(
                 for i in 0..per_thread {
                     let id = format!("{tag}-{t}-{i}");
                     store
-                        .update_run("e", &id, &doc! { "$set": { "i": i as i64 } }, true)
+                        .update_run(
+                            "e",
+                            &id,
+                            &doc! {},
+                            &doc! { "$set": { "i": i as i64 } },
+                            true,
+                        )
                         .unwrap();
                     store
-                        .update_run("e", "shared", &doc! { "$push": { "log": &id } }, true)
+                        .update_run(
+                            "e",
+                            "shared",
+                            &doc! {},
+                            &doc! { "$push": { "log": &id } },
+                            true,
+                        )
                         .unwrap();
                     // Reads interleave with the writes.
                     store.count("e", &doc! {}).unwrap();

@@ -2,11 +2,17 @@
 //! experiment, artifacts live in GridFS in the same database.
 //!
 //! Filters, updates and pipelines go to the server untouched; this module
-//! only translates the driver's errors into [`crate::Error`] kinds, with any
-//! credential scrubbed from their text.
+//! translates the driver's errors into [`crate::Error`] kinds, with any
+//! credential scrubbed from their text, and keeps writes through outages:
+//! see [`outage`].
+
+mod outage;
+mod workers;
 
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,6 +22,7 @@ use mongodb::options::{ClientOptions, GridFsBucketOptions};
 use mongodb::sync::gridfs::GridFsBucket;
 use mongodb::sync::{Client, Collection, Database};
 
+use super::journal::{Entry, Journal};
 use super::Store;
 use crate::query::QueryError;
 use crate::{Error, FindOptions};
@@ -29,25 +36,57 @@ const ARTIFACT_BUCKET: &str = "_yamlett_artifacts";
 /// not say. The driver's 30 s default would stall a training loop.
 const DEFAULT_SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a flush waits for the server before its write goes to the
+/// journal, unless `YAMLETT_FLUSH_TIMEOUT_MS` says otherwise.
+const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The environment variable that sets the flush timeout, in milliseconds.
+pub const FLUSH_TIMEOUT_ENV: &str = "YAMLETT_FLUSH_TIMEOUT_MS";
+
+/// The environment variable naming the directory of the outage journal
+/// (default: the default local store directory, `./.yamlett`).
+pub const JOURNAL_DIR_ENV: &str = "YAMLETT_JOURNAL_DIR";
+
 /// A MongoDB deployment (standalone, replica set, sharded or Atlas).
+///
+/// Cheap to share: the state lives behind an `Arc`, which the journal's
+/// replay thread holds too.
 pub(crate) struct MongoStore {
+    shared: Arc<Shared>,
+}
+
+/// The store's state.
+pub(crate) struct Shared {
     database: Database,
     bucket: GridFsBucket,
     location: String,
     secrets: Vec<String>,
+    /// Writes that could not reach the server.
+    journal: Journal,
+    /// Whether the server is reachable, as far as writes know.
+    link: outage::Link,
+    /// How long a write waits for the server.
+    flush_timeout: Duration,
+    /// Threads that run writes, so a write can stop waiting.
+    workers: workers::Workers,
+    /// Held while the journal is replayed.
+    replay: std::sync::Mutex<()>,
 }
 
 impl fmt::Debug for MongoStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MongoStore")
-            .field("location", &self.location)
+            .field("location", &self.shared.location)
             .finish_non_exhaustive()
     }
 }
 
 impl MongoStore {
     /// Builds a client for `uri`. The driver connects lazily, so this does
-    /// not wait for the server; the first operation does.
+    /// not wait for the server; the first operation does. Writes journaled
+    /// by an earlier process for this URI are replayed in the background,
+    /// and until they are, new writes join them in the journal (so that
+    /// every run's writes land in the order they were made).
     pub(crate) fn connect(uri: &str, redacted: String) -> anyhow::Result<MongoStore> {
         let secrets = secrets_of(uri);
         let scrub = |text: String| scrub(text, &secrets);
@@ -82,14 +121,57 @@ impl MongoStore {
                 .bucket_name(ARTIFACT_BUCKET.to_owned())
                 .build(),
         );
-        Ok(MongoStore {
-            database,
-            bucket,
-            location: redacted,
-            secrets,
-        })
+        let journal = Journal::new(&journal_dir()?, &redacted);
+        let backlog = journal.has_entries().unwrap_or(false);
+        let store = MongoStore {
+            shared: Arc::new(Shared {
+                database,
+                bucket,
+                location: redacted,
+                secrets,
+                journal,
+                link: outage::Link::new(backlog),
+                flush_timeout: flush_timeout()?,
+                workers: workers::Workers::default(),
+                replay: std::sync::Mutex::new(()),
+            }),
+        };
+        if backlog {
+            outage::start_replay(&store.shared);
+        }
+        Ok(store)
     }
+}
 
+/// The flush timeout: `YAMLETT_FLUSH_TIMEOUT_MS`, or the default.
+fn flush_timeout() -> anyhow::Result<Duration> {
+    match std::env::var(FLUSH_TIMEOUT_ENV) {
+        Err(_) => Ok(DEFAULT_FLUSH_TIMEOUT),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+            _ => Err(Error::Config {
+                reason: format!(
+                    "{FLUSH_TIMEOUT_ENV} must be a positive number of milliseconds, not {text:?}"
+                ),
+            }
+            .into()),
+        },
+    }
+}
+
+/// The journal's directory, absolute (the working directory may change).
+fn journal_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os(JOURNAL_DIR_ENV)
+        .map_or_else(|| PathBuf::from(crate::DEFAULT_LOCAL_DIR), PathBuf::from);
+    std::path::absolute(&dir).map_err(|err| {
+        Error::Config {
+            reason: format!("cannot use the journal directory {}: {err}", dir.display()),
+        }
+        .into()
+    })
+}
+
+impl Shared {
     fn runs(&self, experiment: &str) -> Collection<Document> {
         self.database.collection(experiment)
     }
@@ -204,22 +286,20 @@ impl Store for MongoStore {
         &self,
         experiment: &str,
         run_id: &str,
+        condition: &Document,
         update: &Document,
         upsert: bool,
     ) -> anyhow::Result<()> {
-        let result = self
-            .runs(experiment)
-            .update_one(doc! { "_id": run_id }, update.clone())
-            .upsert(upsert)
-            .run()
-            .map_err(|err| self.error(err))?;
-        if !upsert && result.matched_count == 0 {
-            return Err(Error::NotFound {
-                what: format!("run {run_id:?} in experiment {experiment:?}"),
-            }
-            .into());
-        }
-        Ok(())
+        outage::write(
+            &self.shared,
+            experiment,
+            run_id,
+            Entry::Update {
+                condition: condition.clone(),
+                update: update.clone(),
+                upsert,
+            },
+        )
     }
 
     fn find(
@@ -228,7 +308,8 @@ impl Store for MongoStore {
         filter: &Document,
         options: &FindOptions,
     ) -> anyhow::Result<Vec<Document>> {
-        let runs = self.runs(experiment);
+        let shared = &self.shared;
+        let runs = shared.runs(experiment);
         let mut find = runs.find(filter.clone());
         if let Some(sort) = &options.sort {
             find = find.sort(sort.clone());
@@ -243,36 +324,40 @@ impl Store for MongoStore {
         if let Some(projection) = &options.projection {
             find = find.projection(projection.clone());
         }
-        let cursor = find.run().map_err(|err| self.error(err))?;
+        let cursor = find.run().map_err(|err| shared.error(err))?;
         cursor
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| self.error(err))
+            .map_err(|err| shared.error(err))
     }
 
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {
-        self.runs(experiment)
+        let shared = &self.shared;
+        shared
+            .runs(experiment)
             .count_documents(filter.clone())
             .run()
-            .map_err(|err| self.error(err))
+            .map_err(|err| shared.error(err))
     }
 
     fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>> {
-        let cursor = self
+        let shared = &self.shared;
+        let cursor = shared
             .runs(experiment)
             .aggregate(pipeline.to_vec())
             .run()
-            .map_err(|err| self.error(err))?;
+            .map_err(|err| shared.error(err))?;
         cursor
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| self.error(err))
+            .map_err(|err| shared.error(err))
     }
 
     fn experiments(&self) -> anyhow::Result<Vec<String>> {
-        let mut names: Vec<String> = self
+        let shared = &self.shared;
+        let mut names: Vec<String> = shared
             .database
             .list_collection_names()
             .run()
-            .map_err(|err| self.error(err))?
+            .map_err(|err| shared.error(err))?
             .into_iter()
             .filter(|name| !name.starts_with("_yamlett") && !name.starts_with("system."))
             .collect();
@@ -280,6 +365,8 @@ impl Store for MongoStore {
         Ok(names)
     }
 
+    /// The file id is chosen here, so the run can refer to the artifact
+    /// even when its bytes have to wait in the journal.
     fn put_artifact(
         &self,
         experiment: &str,
@@ -287,28 +374,22 @@ impl Store for MongoStore {
         key: &str,
         bytes: &[u8],
     ) -> anyhow::Result<Bson> {
-        let filename = format!("{experiment}/{run_id}/{key}");
-        let mut upload = self
-            .bucket
-            .open_upload_stream(filename)
-            .run()
-            .map_err(|err| self.error(err))?;
-        let written = upload.write_all(bytes).and_then(|()| upload.close());
-        if let Err(err) = written {
-            // Leave no orphaned chunks behind a failed upload.
-            let _ = upload.abort();
-            return Err(Error::Unreachable {
-                store: self.location.clone(),
-                reason: scrub(format!("artifact upload failed: {err}"), &self.secrets),
-            }
-            .into());
-        }
-        Ok(Bson::Document(
-            doc! { "store": "gridfs", "id": upload.id().clone() },
-        ))
+        let id = Bson::ObjectId(bson::oid::ObjectId::new());
+        outage::write(
+            &self.shared,
+            experiment,
+            run_id,
+            Entry::Artifact {
+                id: id.clone(),
+                filename: format!("{experiment}/{run_id}/{key}"),
+                bytes: bytes.to_vec(),
+            },
+        )?;
+        Ok(Bson::Document(doc! { "store": "gridfs", "id": id }))
     }
 
     fn get_artifact(&self, location: &Bson) -> anyhow::Result<Vec<u8>> {
+        let shared = &self.shared;
         let id = match location {
             Bson::Document(doc) if doc.get_str("store").ok() == Some("gridfs") => {
                 doc.get("id").cloned()
@@ -319,7 +400,7 @@ impl Store for MongoStore {
             key: String::new(),
             reason: format!("not a GridFS artifact location: {location}"),
         })?;
-        let mut download = self
+        let mut download = shared
             .bucket
             .open_download_stream(id.clone())
             .run()
@@ -328,21 +409,25 @@ impl Store for MongoStore {
                     what: format!("artifact file {id}"),
                 }
                 .into(),
-                _ => self.error(err),
+                _ => shared.error(err),
             })?;
         let mut bytes = Vec::new();
         download
             .read_to_end(&mut bytes)
-            .with_context(|| format!("reading artifact file {id} from {}", self.location))?;
+            .with_context(|| format!("reading artifact file {id} from {}", shared.location))?;
         Ok(bytes)
     }
 
     fn collection(&self, experiment: &str) -> Option<Collection<Document>> {
-        Some(self.runs(experiment))
+        Some(self.shared.runs(experiment))
     }
 
     fn location(&self) -> &str {
-        &self.location
+        &self.shared.location
+    }
+
+    fn sync(&self) -> anyhow::Result<crate::SyncReport> {
+        outage::sync(&self.shared)
     }
 }
 

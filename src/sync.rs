@@ -1,0 +1,47 @@
+//! Replaying, on demand, the writes journaled during a MongoDB outage.
+//!
+//! When a write cannot reach the MongoDB server, yamlett appends it to a
+//! journal on local disk (`journal.sqlite3` in `YAMLETT_JOURNAL_DIR`,
+//! default `./.yamlett`) and the training loop goes on. The journal is
+//! replayed in the background as soon as the server is back, and by the
+//! next process that opens the same URI; [`sync`] (and the `yamlett sync`
+//! command) replays it right away, for instance after a job that ended
+//! during an outage.
+
+use crate::location::Location;
+
+/// What a replay of the journal did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncReport {
+    /// Journaled writes that landed (or had landed already: each write is
+    /// applied exactly once, however often it is replayed).
+    pub replayed: u64,
+    /// Journaled writes the server refused for good. They are moved to the
+    /// journal's `rejected` table with the server's message, never dropped.
+    pub rejected: u64,
+    /// Writes still waiting because the server became unreachable again.
+    pub waiting: u64,
+}
+
+/// Replays the journal of the MongoDB store at `uri` (or `YAMLETT_URI`),
+/// in order, and returns what it did. The journal holds the URI without its
+/// password, so the real URI must be given again here.
+///
+/// An unreachable server is an [`Error::Unreachable`](crate::Error::Unreachable)
+/// and leaves the journal as it was; the embedded store has no journal, so
+/// syncing it does nothing.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let report = yamlett::sync(Some(dir.path().to_str().unwrap()))?;
+/// assert_eq!(report.replayed, 0);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn sync(uri: Option<&str>) -> anyhow::Result<SyncReport> {
+    let location = match uri {
+        Some(uri) => Location::parse(uri)?,
+        None => Location::from_env()?,
+    };
+    crate::store::open(&location)?.sync()
+}

@@ -1,0 +1,343 @@
+//! Server outages: whatever a training loop stored lands, in order and
+//! exactly once, through a stopped server, dropped connections, server
+//! error codes and a server that stops answering — and the loop never
+//! waits longer than the flush timeout.
+//!
+//! Each test runs a server of its own (outages and failpoints would disturb
+//! the other tests), keeping its data on disk so that a restart keeps it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bson::{doc, Bson, Document};
+use common::{outage_settings, unique, TestServer};
+use yamlett::{Error, Run};
+
+/// The flush timeout these tests run with.
+const FLUSH_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// Slack on top of the flush timeout for one step of the loop (thread
+/// hand-off and the journal's fsync on a busy machine).
+const STEP_SLACK: Duration = Duration::from_millis(2000);
+
+fn settings() -> std::path::PathBuf {
+    outage_settings(FLUSH_TIMEOUT.as_millis() as u64)
+}
+
+fn uri(server: &TestServer) -> String {
+    format!("mongodb://127.0.0.1:{}/", server.port)
+}
+
+/// Replays the journal until it is empty (the server may still be starting).
+fn sync_until_done(uri: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match yamlett::sync(Some(uri)) {
+            Ok(report) => {
+                assert_eq!(report.rejected, 0, "{report:?}");
+                return;
+            }
+            Err(err) => {
+                assert!(
+                    matches!(err.downcast_ref::<Error>(), Some(Error::Unreachable { .. })),
+                    "{err:#}"
+                );
+                assert!(
+                    Instant::now() < deadline,
+                    "the journal never drained: {err:#}"
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+/// One training step: a guard holding a push and a store.
+fn step(run: &Run, i: i64) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    {
+        let _guard = run.enter();
+        run.push("metrics.loss", i)?;
+        run.store("metrics.step", i)?;
+    }
+    Ok(start.elapsed())
+}
+
+/// The run's document, read straight from the server.
+fn stored(uri: &str, experiment: &str, id: &str) -> Document {
+    let client = mongodb::sync::Client::with_uri_str(uri).unwrap();
+    client
+        .database("yamlett")
+        .collection::<Document>(experiment)
+        .find_one(doc! { "_id": id })
+        .run()
+        .unwrap()
+        .unwrap_or_else(|| panic!("run {id} is not on the server"))
+}
+
+fn assert_losses(doc: &Document, n: i64) {
+    let losses: Vec<i64> = doc
+        .get_document("metrics")
+        .unwrap()
+        .get_array("loss")
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(losses.len() as i64, n, "every value, once");
+    assert!(
+        losses.iter().copied().eq(0..n),
+        "in order: first differences at {:?}",
+        losses.iter().enumerate().find(|(i, v)| **v != *i as i64)
+    );
+}
+
+#[test]
+fn server_stopped_mid_run_and_restarted_later() -> anyhow::Result<()> {
+    let journal = settings();
+    let storage = tempfile::tempdir()?;
+    let server = TestServer::start(storage.path(), &[]);
+    let port = server.port;
+    let uri = uri(&server);
+    let experiment = unique("outage");
+    let run = Run::builder().uri(&uri).experiment(&experiment).open()?;
+    let model: Vec<f64> = (0..1000).map(f64::from).collect();
+
+    let mut server = Some(server);
+    let mut slowest_offline = Duration::ZERO;
+    for i in 0..1000 {
+        if i == 300 {
+            server.take().unwrap().stop();
+        }
+        if i == 450 {
+            // An artifact saved while the server is down waits too.
+            run.store_artifact("model", &model)?;
+        }
+        if i == 700 {
+            server = Some(TestServer::start_on(port, storage.path(), &[]));
+        }
+        let took = step(&run, i)?;
+        if (300..700).contains(&i) {
+            slowest_offline = slowest_offline.max(took);
+        }
+    }
+    run.finish()?;
+    assert!(
+        slowest_offline <= FLUSH_TIMEOUT + STEP_SLACK,
+        "a step waited {slowest_offline:?} during the outage"
+    );
+    assert!(journal.join("journal.sqlite3").exists());
+
+    sync_until_done(&uri);
+    let doc = stored(&uri, &experiment, run.id());
+    assert_losses(&doc, 1000);
+    assert_eq!(doc.get_document("metrics")?.get_i64("step")?, 999);
+    assert_eq!(doc.get_document("_yamlett")?.get_str("status")?, "finished");
+    let loaded: Vec<f64> = run.load_artifact("model")?;
+    assert_eq!(loaded, model);
+    drop(server);
+    Ok(())
+}
+
+/// Sets the `failCommand` failpoint on the server at `uri`.
+fn fail_command(uri: &str, mode: Bson, data: Document) {
+    let client = mongodb::sync::Client::with_uri_str(uri).unwrap();
+    client
+        .database("admin")
+        .run_command(doc! { "configureFailPoint": "failCommand", "mode": mode, "data": data })
+        .run()
+        .unwrap();
+}
+
+/// Writes 100 steps with the failpoint set at step 20; returns the run id.
+fn steps_through_failpoint(uri: &str, experiment: &str, data: Document) -> anyhow::Result<String> {
+    let run = Run::builder().uri(uri).experiment(experiment).open()?;
+    for i in 0..100 {
+        if i == 20 {
+            fail_command(uri, doc! { "times": 5 }.into(), data.clone());
+        }
+        let took = step(&run, i)?;
+        assert!(
+            took <= FLUSH_TIMEOUT + STEP_SLACK,
+            "step {i} waited {took:?}"
+        );
+    }
+    run.finish()?;
+    Ok(run.id().to_owned())
+}
+
+#[test]
+fn failpoints_close_connection_error_codes_and_blocked_connections() -> anyhow::Result<()> {
+    settings();
+    let storage = tempfile::tempdir()?;
+    let server = TestServer::start(storage.path(), &["--enable-test-commands"]);
+    let uri = uri(&server);
+    let cases = [
+        (
+            "closed",
+            doc! { "failCommands": ["update"], "closeConnection": true },
+        ),
+        // ShutdownInProgress and NotWritablePrimary: the server, not the
+        // write, is the problem.
+        (
+            "shutdown",
+            doc! { "failCommands": ["update"], "errorCode": 91 },
+        ),
+        (
+            "stepdown",
+            doc! { "failCommands": ["update"], "errorCode": 10107 },
+        ),
+        // The server holds the update past the flush timeout, then applies
+        // it: the journaled copy must not apply it a second time.
+        (
+            "blocked",
+            doc! {
+                "failCommands": ["update"], "blockConnection": true,
+                "blockTimeMS": (FLUSH_TIMEOUT.as_millis() as i64) * 3,
+            },
+        ),
+    ];
+    for (name, data) in cases {
+        let experiment = unique(name);
+        let id = steps_through_failpoint(&uri, &experiment, data)?;
+        sync_until_done(&uri);
+        // A blocked update may land after the sync; give it its time.
+        std::thread::sleep(FLUSH_TIMEOUT * 3);
+        let doc = stored(&uri, &experiment, &id);
+        assert_losses(&doc, 100);
+        assert_eq!(doc.get_document("_yamlett")?.get_str("status")?, "finished");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_refused_write_is_an_error_not_an_outage() -> anyhow::Result<()> {
+    settings();
+    let storage = tempfile::tempdir()?;
+    let server = TestServer::start(storage.path(), &["--enable-test-commands"]);
+    let uri = uri(&server);
+    let experiment = unique("refused");
+    let run = Run::builder().uri(&uri).experiment(&experiment).open()?;
+    // BadValue: the server refuses the write itself. The caller hears it
+    // (nothing is journaled as if the server were away).
+    fail_command(
+        &uri,
+        doc! { "times": 1 }.into(),
+        doc! { "failCommands": ["update"], "errorCode": 2 },
+    );
+    let err = run.store("params.lr", 0.1).unwrap_err();
+    assert!(
+        !matches!(err.downcast_ref::<Error>(), Some(Error::Unreachable { .. })),
+        "{err:#}"
+    );
+    run.store("params.lr", 0.2)?;
+    assert_eq!(run.data()?.get_document("params")?.get_f64("lr")?, 0.2);
+    Ok(())
+}
+
+#[test]
+fn a_wrong_uri_is_an_error_at_open_not_a_journal() {
+    settings();
+    let port = common::free_port();
+    let uri = format!("mongodb://127.0.0.1:{port}/?serverSelectionTimeoutMS=300");
+    let err = Run::builder()
+        .uri(&uri)
+        .experiment(unique("nowhere"))
+        .open()
+        .unwrap_err();
+    assert!(
+        matches!(err.downcast_ref::<Error>(), Some(Error::Unreachable { .. })),
+        "{err:#}"
+    );
+}
+
+/// Run by `yamlett_sync_replays_what_an_ended_process_journaled` as a
+/// separate process: writes 50 steps while the server is down, then exits
+/// with them in the journal.
+#[test]
+#[ignore]
+fn journaling_writer() -> anyhow::Result<()> {
+    let Ok(port) = std::env::var("OUTAGE_PORT") else {
+        return Ok(());
+    };
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, _: &log::Metadata) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record) {
+            eprintln!("LOG {} {}", record.level(), record.args());
+        }
+        fn flush(&self) {}
+    }
+    let _ = log::set_logger(&Stderr);
+    log::set_max_level(log::LevelFilter::Info);
+    let storage = std::env::var("OUTAGE_STORAGE")?;
+    let experiment = std::env::var("OUTAGE_EXPERIMENT")?;
+    let server = TestServer::start_on(port.parse()?, std::path::Path::new(&storage), &[]);
+    let run = Run::builder()
+        .uri(uri(&server))
+        .experiment(&experiment)
+        .id("journaled")
+        .open()?;
+    step(&run, 0)?;
+    server.stop();
+    for i in 1..50 {
+        step(&run, i)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> {
+    let journal = settings();
+    let storage = tempfile::tempdir()?;
+    let port = common::free_port();
+    let experiment = unique("sync");
+    let status = std::process::Command::new(std::env::current_exe()?)
+        .args(["journaling_writer", "--exact", "--ignored", "--nocapture"])
+        .env("OUTAGE_PORT", port.to_string())
+        .env("OUTAGE_STORAGE", storage.path())
+        .env("OUTAGE_EXPERIMENT", &experiment)
+        .env(yamlett::JOURNAL_DIR_ENV, &journal)
+        .env(
+            yamlett::FLUSH_TIMEOUT_ENV,
+            FLUSH_TIMEOUT.as_millis().to_string(),
+        )
+        .status()?;
+    assert!(status.success());
+
+    let server = TestServer::start_on(port, storage.path(), &[]);
+    let uri = uri(&server);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_yamlett"))
+        .args(["sync", &uri])
+        .env(yamlett::JOURNAL_DIR_ENV, &journal)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // At most 49 steps and the final `finished` mark (fewer if a failed
+    // flush kept its values for the next one).
+    let replayed: u64 = stdout
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!((1..=50).contains(&replayed), "{stdout}");
+    let doc = stored(&uri, &experiment, "journaled");
+    assert_losses(&doc, 50);
+    assert_eq!(doc.get_document("_yamlett")?.get_str("status")?, "finished");
+
+    // Replaying again finds nothing, and changes nothing.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_yamlett"))
+        .args(["sync", &uri])
+        .env(yamlett::JOURNAL_DIR_ENV, &journal)
+        .output()?;
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 journaled"));
+    assert_losses(&stored(&uri, &experiment, "journaled"), 50);
+    Ok(())
+}
