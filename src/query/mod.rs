@@ -19,6 +19,9 @@ pub(crate) mod projection;
 pub(crate) mod sort;
 pub(crate) mod update;
 
+#[cfg(test)]
+mod fuzz;
+
 use std::fmt;
 
 /// A filter, projection, sort, update or pipeline that the engine refuses.

@@ -199,5 +199,11 @@ pub(crate) fn set_path(doc: &mut Document, segments: &[String], value: Bson) {
     current.insert(last.clone(), value);
 }
 
+/// Every stage's name, for the fuzzer.
+#[cfg(test)]
+pub(crate) fn stage_names() -> Vec<&'static str> {
+    STAGES.iter().map(|(name, _)| *name).collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -261,5 +261,13 @@ impl Node {
     }
 }
 
+/// Every expression operator's name, for the fuzzer.
+#[cfg(test)]
+pub(crate) fn operator_names() -> Vec<&'static str> {
+    let ordinary = ops::OPERATORS.iter().map(|def| def.name);
+    let special = special::SPECIAL_FORMS.iter().map(|(name, _)| *name);
+    ordinary.chain(special).collect()
+}
+
 #[cfg(test)]
 mod tests;
