@@ -573,9 +573,12 @@ fn report_peak_rss(runs: usize, dir: &Path) -> anyhow::Result<()> {
 /// Runs one query in a loop on a cached store (see [`LOOP_ENV`]) and prints
 /// the minimum and median times.
 fn query_loop(spec: &str) -> anyhow::Result<()> {
+    if let Some(steps) = spec.strip_prefix("steps:") {
+        return step_loop(steps.parse()?);
+    }
     let mut parts = spec.split(':');
     let (Some(which), Some(runs), Some(iters)) = (parts.next(), parts.next(), parts.next()) else {
-        anyhow::bail!("{LOOP_ENV} must be find|group:<runs>:<iterations>");
+        anyhow::bail!("{LOOP_ENV} must be find|group:<runs>:<iterations> or steps:<n>");
     };
     let (dir, _temp) = populated_store(runs.parse()?, true)?;
     let experiment = open_experiment(&dir);
@@ -593,6 +596,42 @@ fn query_loop(spec: &str) -> anyhow::Result<()> {
     times.sort_by(f64::total_cmp);
     println!(
         "{which} over {runs} runs: {results} results, min {:.2} ms, median {:.2} ms",
+        times[0],
+        times[times.len() / 2]
+    );
+    Ok(())
+}
+
+/// A training loop's logging, for profilers: `steps` guards, each holding
+/// one push of a loss value (a durable write per step), 100 steps per run
+/// (a new run, with W1's params and data, every 100 steps).
+fn step_loop(steps: usize) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let uri = temp.path().display().to_string();
+    let mut rng = Rng(11);
+    let mut run = None;
+    let mut times = Vec::with_capacity(steps);
+    for i in 0..steps {
+        if i % 100 == 0 {
+            let fresh = Run::builder().uri(&uri).experiment("steps").open()?;
+            {
+                let _guard = fresh.enter();
+                fresh.store("params.model", model_params(&mut rng, i))?;
+                fresh.store("data.n_observations", i as i64)?;
+            }
+            run = Some(fresh);
+        }
+        let Some(run) = &run else { unreachable!() };
+        let start = Instant::now();
+        {
+            let _guard = run.enter();
+            run.push("metrics.loss", 1.0 / (i as f64 + 1.0))?;
+        }
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{steps} guarded steps: min {:.1} µs, median {:.1} µs",
         times[0],
         times[times.len() / 2]
     );

@@ -55,5 +55,5 @@ pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use query::QueryError;
 pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
-pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
+pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};

@@ -81,6 +81,7 @@ mod journal;
 mod local;
 mod mongo;
 
+pub use local::LOCAL_SYNC_ENV;
 pub use mongo::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
 
 use std::collections::HashMap;

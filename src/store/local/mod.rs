@@ -1,10 +1,11 @@
 //! The embedded store: one SQLite file in a directory, queried with the
 //! [query engine](crate::query).
 //!
-//! Each run is a row keyed by `(experiment, id)` holding the run document as
-//! BSON (the source of truth, and what filters are evaluated on without
-//! decoding) and as relaxed Extended JSON (so that any SQLite tool can read
-//! runs, e.g. `SELECT json_extract(json, '$.metrics.f1_score') FROM runs`).
+//! Each run is a row of `runs` keyed by `(experiment, id)` holding the run
+//! document as BSON (the source of truth, and what filters are evaluated on
+//! without decoding), and a row of `runs_json` holding it as relaxed
+//! Extended JSON (so that any SQLite tool can read runs, e.g.
+//! `SELECT json_extract(json, '$.metrics.f1_score') FROM run_documents`).
 //! Artifacts are files beside the database (see [`artifacts`]).
 //!
 //! Concurrency: one writer connection behind a mutex, plus a pool of reader
@@ -16,8 +17,11 @@
 
 mod artifacts;
 mod decode;
+mod json;
 mod scan;
 mod schema;
+
+pub use schema::LOCAL_SYNC_ENV;
 #[cfg(test)]
 mod tests;
 
@@ -45,6 +49,46 @@ const MAX_DOCUMENT_SIZE: usize = 16 * 1024 * 1024;
 /// readers than this still work; their connections are closed afterwards.
 const MAX_IDLE_READERS: usize = 8;
 
+/// How many recently written runs the writer keeps decoded.
+const RECENT_RUNS: usize = 8;
+
+/// The writing connection, and the runs it wrote last.
+struct Writer {
+    conn: Connection,
+    recent: Recent,
+}
+
+/// The runs this writer wrote last, decoded.
+///
+/// A training loop writes the same run over and over; decoding its stored
+/// BSON for every flush was a quarter of a flush's work. The writer keeps
+/// the documents it just committed with their bytes, and reuses one when
+/// the bytes in the database are still exactly those (another process may
+/// have written the run since: then they differ, and it decodes as usual).
+#[derive(Default)]
+struct Recent(Vec<(String, String, Vec<u8>, Document)>);
+
+impl Recent {
+    /// The document `bytes` of `experiment`/`id` decode to, if kept.
+    fn take(&mut self, experiment: &str, id: &str, bytes: &[u8]) -> Option<Document> {
+        let at = self
+            .0
+            .iter()
+            .position(|(e, i, b, _)| e == experiment && i == id && b == bytes)?;
+        Some(self.0.remove(at).3)
+    }
+
+    /// Keeps a document just committed, forgetting the oldest.
+    fn keep(&mut self, experiment: &str, id: &str, bytes: Vec<u8>, doc: Document) {
+        self.0.retain(|(e, i, _, _)| !(e == experiment && i == id));
+        if self.0.len() >= RECENT_RUNS {
+            self.0.remove(0);
+        }
+        self.0
+            .push((experiment.to_owned(), id.to_owned(), bytes, doc));
+    }
+}
+
 /// A store in a local directory, without any server.
 pub(crate) struct LocalStore {
     /// The store directory.
@@ -56,7 +100,7 @@ pub(crate) struct LocalStore {
     /// The only connection that writes. The mutex serialises this process's
     /// writers before they reach SQLite's lock, which is cheaper than
     /// letting them contend for it.
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
     /// Idle reader connections, taken out for the length of one read.
     readers: Mutex<Vec<Connection>>,
 }
@@ -80,14 +124,17 @@ impl LocalStore {
         })?;
         let db_path = dir.join(schema::DB_FILE);
         schema::inspect(&db_path)?;
-        let writer = schema::open_writer(&db_path)
+        let writer = schema::open_writer(&db_path, schema::Durability::from_env()?)
             .map_err(|err| sqlite_error(&location, err))
             .with_context(|| format!("opening the store {location}"))?;
         Ok(LocalStore {
             dir: dir.to_path_buf(),
             db_path,
             location,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer {
+                conn: writer,
+                recent: Recent::default(),
+            }),
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -95,7 +142,7 @@ impl LocalStore {
     /// The writer connection. A panic while it was held cannot have left a
     /// transaction open (dropping a `Transaction` rolls it back), so a
     /// poisoned lock is safe to take over.
-    fn writer(&self) -> MutexGuard<'_, Connection> {
+    fn writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -128,7 +175,7 @@ impl LocalStore {
 
     /// The transaction of [`Store::update_run`]; see there.
     fn try_update(
-        conn: &mut Connection,
+        writer: &mut Writer,
         experiment: &str,
         run_id: &str,
         condition: &Filter,
@@ -136,7 +183,9 @@ impl LocalStore {
         update_doc: &Document,
         upsert: bool,
     ) -> anyhow::Result<()> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = writer
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<(i64, Vec<u8>)> = tx
             .prepare_cached("SELECT seq, bson FROM runs WHERE experiment = ?1 AND id = ?2")?
             .query_row((experiment, run_id), |row| Ok((row.get(0)?, row.get(1)?)))
@@ -147,7 +196,13 @@ impl LocalStore {
                 // Applied before: nothing to do, and nothing to commit.
                 return Ok(());
             }
-            Some((seq, bytes)) => (Some(seq), decode(&bytes)?, false),
+            Some((seq, bytes)) => {
+                let doc = match writer.recent.take(experiment, run_id, &bytes) {
+                    Some(doc) => doc,
+                    None => decode(&bytes)?,
+                };
+                (Some(seq), doc, false)
+            }
             None if upsert => (None, bson::doc! { "_id": run_id }, true),
             None => {
                 return Err(Error::NotFound {
@@ -170,21 +225,27 @@ impl LocalStore {
             }
             .into());
         }
-        let json = Bson::Document(doc).into_relaxed_extjson().to_string();
+        let json = json::relaxed(&doc);
         match seq {
             // UPDATE, never INSERT OR REPLACE: a replace deletes and
             // re-inserts, giving the run a new seq and so a new place in
             // the natural order.
-            Some(seq) => tx
-                .prepare_cached("UPDATE runs SET bson = ?1, json = ?2 WHERE seq = ?3")?
-                .execute((&bytes, &json, seq))?,
-            None => tx
-                .prepare_cached(
-                    "INSERT INTO runs (experiment, id, bson, json) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute((experiment, run_id, &bytes, &json))?,
+            Some(seq) => {
+                tx.prepare_cached("UPDATE runs SET bson = ?1 WHERE seq = ?2")?
+                    .execute((&bytes, seq))?;
+                tx.prepare_cached("UPDATE runs_json SET json = ?1 WHERE seq = ?2")?
+                    .execute((&json, seq))?;
+            }
+            None => {
+                tx.prepare_cached("INSERT INTO runs (experiment, id, bson) VALUES (?1, ?2, ?3)")?
+                    .execute((experiment, run_id, &bytes))?;
+                let seq = tx.last_insert_rowid();
+                tx.prepare_cached("INSERT INTO runs_json (seq, json) VALUES (?1, ?2)")?
+                    .execute((seq, &json))?;
+            }
         };
         tx.commit()?;
+        writer.recent.keep(experiment, run_id, bytes, doc);
         Ok(())
     }
 }
@@ -206,10 +267,16 @@ impl Store for LocalStore {
         // Parsed before taking any lock: an invalid update costs no one time.
         let compiled = Update::parse(update).map_err(invalid_query)?;
         let condition = Filter::parse(condition).map_err(invalid_query)?;
-        let mut conn = self.writer();
+        let mut writer = self.writer();
         retry_busy(|| {
             Self::try_update(
-                &mut conn, experiment, run_id, &condition, &compiled, update, upsert,
+                &mut writer,
+                experiment,
+                run_id,
+                &condition,
+                &compiled,
+                update,
+                upsert,
             )
         })
         .map_err(|e| self.fail(e))

@@ -27,7 +27,12 @@ pub(super) const APPLICATION_ID: i32 = 0x594D_4C54;
 
 /// `PRAGMA user_version` of the schema this code reads and writes. Raise it
 /// (and add a migration step in [`initialise`]) with any schema change.
-pub(super) const SCHEMA_VERSION: i32 = 1;
+///
+/// - 1: `runs` held the BSON and the JSON of each run.
+/// - 2: the JSON moved to `runs_json`, so that scans (which read only BSON)
+///   read half the pages, and a flush rewrites two small rows instead of
+///   one that spans pages. The view `run_documents` joins them for SQL users.
+pub(super) const SCHEMA_VERSION: i32 = 2;
 
 /// The schema. `seq` is the rowid, so it grows with every insert and never
 /// changes on update: ordering by it is MongoDB's natural (insertion) order.
@@ -41,7 +46,6 @@ CREATE TABLE runs (
     experiment TEXT NOT NULL,
     id         TEXT NOT NULL,
     bson       BLOB NOT NULL,  -- the run document: the source of truth
-    json       TEXT NOT NULL,  -- the same in relaxed Extended JSON, for json_extract()
     UNIQUE (experiment, id)
 );
 CREATE INDEX runs_by_experiment ON runs (experiment);
@@ -51,6 +55,21 @@ CREATE TABLE meta (
 );
 ";
 
+/// Version 2's additions: each run in relaxed Extended JSON, for
+/// `json_extract()`, and (in [`JSON_VIEW`]) the view that SQL tools query.
+const JSON_TABLE: &str = "
+CREATE TABLE runs_json (
+    seq  INTEGER PRIMARY KEY,  -- runs.seq
+    json TEXT NOT NULL         -- the run document in relaxed Extended JSON
+);
+";
+
+/// The runs with their experiment, id and JSON, for SQL tools.
+const JSON_VIEW: &str = "
+CREATE VIEW run_documents AS
+    SELECT runs.seq AS seq, experiment, id, json FROM runs JOIN runs_json USING (seq);
+";
+
 /// The page size of a new database. SQLite's default, 4 KiB, is smaller
 /// than a typical run (a 60-field run is ~1.6 KB of BSON plus ~2 KB of JSON),
 /// so every run spilled onto an overflow page and a scan read one page per
@@ -58,7 +77,7 @@ CREATE TABLE meta (
 /// 64 KiB pages about 15 runs share a page and a scan reads a sixteenth as
 /// many. It only applies when the database is created; existing stores keep
 /// their page size (changing it needs a `VACUUM` outside WAL mode).
-const PAGE_SIZE: u32 = 64 * 1024;
+const PAGE_SIZE: u32 = 4 * 1024;
 
 /// How long one statement waits inside SQLite for a lock before returning
 /// SQLITE_BUSY; [`retry_busy`] then takes over.
@@ -130,12 +149,12 @@ pub(super) fn inspect(path: &Path) -> anyhow::Result<FileState> {
 
 /// Opens the writer connection on a file [`inspect`] accepted, creates or
 /// checks the schema, and switches the database to WAL.
-pub(super) fn open_writer(path: &Path) -> anyhow::Result<Connection> {
+pub(super) fn open_writer(path: &Path, durability: Durability) -> anyhow::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn)?;
+    configure(&conn, durability)?;
     let version: i32 =
         retry_busy(|| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))?;
     if version != SCHEMA_VERSION {
@@ -161,21 +180,55 @@ pub(super) fn open_writer(path: &Path) -> anyhow::Result<Connection> {
 pub(super) fn open_reader(path: &Path) -> anyhow::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn)?;
+    // Readers never commit: their synchronous setting does not matter.
+    configure(&conn, Durability::Process)?;
     // A read-write connection (a read-only one cannot create the WAL's shared
     // memory file if it is missing) that refuses every write, as a guard.
     conn.pragma_update(None, "query_only", true)?;
     Ok(conn)
 }
 
+/// The environment variable choosing how durable a flush is when it
+/// returns: `normal` (the default) or `full`.
+pub const LOCAL_SYNC_ENV: &str = "YAMLETT_LOCAL_SYNC";
+
+/// What a flush that returned survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Durability {
+    /// A crash of the process (a panic, SIGKILL, the OOM killer): the
+    /// committed transaction is in the WAL file, in the OS's hands. A
+    /// power failure or OS crash may lose the last flushes (never the store
+    /// itself: SQLite rolls back to a consistent state). SQLite's
+    /// `synchronous = NORMAL` in WAL mode: no fsync per commit, which is
+    /// what costs most of a flush (an fsync is 0.3–0.6 ms on a typical VM
+    /// disk, the rest of a flush a few µs).
+    Process,
+    /// Also a power failure or OS crash: every commit waits for an fsync
+    /// of the WAL (`synchronous = FULL`).
+    Power,
+}
+
+impl Durability {
+    /// The durability `YAMLETT_LOCAL_SYNC` asks for.
+    pub(super) fn from_env() -> Result<Durability, Error> {
+        match std::env::var(LOCAL_SYNC_ENV).as_deref() {
+            Err(_) | Ok("normal") => Ok(Durability::Process),
+            Ok("full") => Ok(Durability::Power),
+            Ok(other) => Err(Error::Config {
+                reason: format!("{LOCAL_SYNC_ENV} must be `normal` or `full`, not {other:?}"),
+            }),
+        }
+    }
+}
+
 /// The settings every connection needs; none of them are stored in the file.
-fn configure(conn: &Connection) -> anyhow::Result<()> {
+fn configure(conn: &Connection, durability: Durability) -> anyhow::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // FULL, not NORMAL: in WAL mode NORMAL skips the fsync of the WAL at
-    // commit, so a committed transaction survives a crash of the process but
-    // may be lost on power failure or an OS crash. A run's guard is flushed
-    // so that what it wrote is on disk when it returns; FULL makes that true.
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    let synchronous = match durability {
+        Durability::Process => "NORMAL",
+        Durability::Power => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
     Ok(())
 }
 
@@ -190,7 +243,17 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
         if version > SCHEMA_VERSION {
             return Err(too_new(&tx, path, version).into());
         }
-        // Migrations from older schema versions go here; version 1 is the first.
+        if version == 1 {
+            // 1 → 2: the JSON moves to its own table, in one transaction.
+            tx.execute_batch(JSON_TABLE)?;
+            tx.execute_batch(
+                "INSERT INTO runs_json (seq, json) SELECT seq, json FROM runs;
+                 ALTER TABLE runs DROP COLUMN json;",
+            )?;
+            tx.execute_batch(JSON_VIEW)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.commit()?;
+        }
         return Ok(());
     }
     let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
@@ -206,6 +269,8 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
         .into());
     }
     tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(JSON_TABLE)?;
+    tx.execute_batch(JSON_VIEW)?;
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('written_by', ?1)",
         [env!("CARGO_PKG_VERSION")],

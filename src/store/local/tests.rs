@@ -214,7 +214,7 @@ fn the_json_column_answers_json_extract() {
     let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
     let (f1, json): (f64, String) = conn
         .query_row(
-            "SELECT json_extract(json, '$.metrics.f1_score'), json FROM runs WHERE id = 'r'",
+            "SELECT json_extract(json, '$.metrics.f1_score'), json FROM run_documents WHERE id = 'r'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -655,4 +655,57 @@ impl SpawnCaptured for Command {
             .spawn()
             .unwrap()
     }
+}
+
+/// A store written by yamlett 0.1 (schema 1: BSON and JSON in one table)
+/// is migrated in place on open: the runs stay, the JSON moves to
+/// `runs_json`, and both keep working.
+#[test]
+fn a_schema_1_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(schema::DB_FILE);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE runs (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, experiment TEXT NOT NULL,
+                id TEXT NOT NULL, bson BLOB NOT NULL, json TEXT NOT NULL,
+                UNIQUE (experiment, id));
+             CREATE INDEX runs_by_experiment ON runs (experiment);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('written_by', '0.1.0');
+             PRAGMA application_id = 1498238036; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let run = doc! { "_id": "old", "metrics": { "f1": 0.5 } };
+        conn.execute(
+            "INSERT INTO runs (experiment, id, bson, json) VALUES ('e', 'old', ?1, ?2)",
+            (
+                run.to_vec().unwrap(),
+                Bson::Document(run.clone())
+                    .into_relaxed_extjson()
+                    .to_string(),
+            ),
+        )
+        .unwrap();
+    }
+    let store = LocalStore::open(dir.path()).unwrap();
+    let found = store
+        .find("e", &doc! { "metrics.f1": 0.5 }, &FindOptions::new())
+        .unwrap();
+    assert_eq!(found, vec![doc! { "_id": "old", "metrics": { "f1": 0.5 } }]);
+    set(&store, "e", "old", doc! { "metrics.f1": 0.75 });
+    let conn = Connection::open(&path).unwrap();
+    let version: i32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    let f1: f64 = conn
+        .query_row(
+            "SELECT json_extract(json, '$.metrics.f1') FROM run_documents WHERE id = 'old'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(f1, 0.75);
 }
