@@ -98,6 +98,11 @@ fn accumulators() -> Suite {
     }
     cases.extend([
         group_all(bson!({ "$stdDevPop": "$w" })),
+        // No input: no groups.
+        agg(vec![
+            doc! { "$match": { "g": "none" } },
+            doc! { "$group": { "_id": null, "r": { "$topN": { "n": 2, "sortBy": { "w": 1 }, "output": "$w" } }, "m": { "$median": { "input": "$w", "method": "approximate" } } } },
+        ]),
         group_all(bson!({ "$median": { "input": "$w", "method": "approximate" } })),
         group_all(bson!({ "$topN": { "n": 4, "sortBy": { "w": 1 }, "output": "$_id" } })),
         group_all(bson!({ "$bottomN": { "n": 4, "sortBy": { "w": 1 }, "output": "$_id" } })),
@@ -309,6 +314,17 @@ fn window() -> Suite {
         agg(vec![doc! { "$setWindowFields": { "output": { "r": { "$sum": "$t" }, "c": { "$count": {} } } } }]),
         agg(vec![doc! { "$setWindowFields": { "partitionBy": { "$mod": ["$t", 2] }, "output": { "r": { "$sum": "$v" } } } }]),
         agg(vec![doc! { "$setWindowFields": { "partitionBy": "$p", "sortBy": { "t": -1 }, "output": { "r": { "$push": "$_id", "window": { "documents": ["unbounded", "current"] } } } } }]),
+        // No input: no partitions, no output.
+        agg(vec![
+            doc! { "$match": { "_id": "none" } },
+            doc! { "$setWindowFields": { "partitionBy": "$p", "sortBy": { "t": 1 }, "output": { "r": { "$rank": {} }, "s": { "$sum": "$v" } } } },
+        ]),
+        // Windows over a computed field, and a window stage feeding $group.
+        agg(vec![
+            doc! { "$set": { "neg": { "$multiply": ["$t", -1] } } },
+            doc! { "$setWindowFields": { "partitionBy": "$p", "sortBy": { "neg": 1 }, "output": { "r": { "$sum": "$t", "window": { "documents": ["unbounded", "current"] } } } } },
+            doc! { "$group": { "_id": "$p", "best": { "$max": "$r" }, "all": { "$push": "$r" } } },
+        ]),
         // Replacing an existing field.
         swf(doc! { "v": { "$max": "$v", "window": { "documents": ["unbounded", "current"] } } }),
     ]);

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use bson::{Bson, Document};
 
 use super::{blocking, set_path, Docs, Env, Stage};
-use crate::query::compare::{compare, equality_key};
+use crate::query::compare::{compare, equality_key, Number};
 use crate::query::expr::{path_segments, type_name, Ctx, Expr};
 use crate::query::sort::SortSpec;
 use crate::query::{QueryError, QueryResult};
@@ -135,8 +135,7 @@ fn parse_sort_by(value: &Bson) -> QueryResult<SortBy> {
     let fields = spec
         .iter()
         .map(|(field, direction)| {
-            let descending =
-                crate::query::compare::Number::of(direction).is_some_and(|n| n.as_f64() < 0.0);
+            let descending = Number::of(direction).is_some_and(|n| n.as_f64() < 0.0);
             (field.clone(), descending)
         })
         .collect();

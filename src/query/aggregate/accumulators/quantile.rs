@@ -11,7 +11,6 @@
 use bson::{Bson, Document};
 
 use super::{missing_field, object_argument, unknown_field, Accumulator, AccumulatorSpec};
-use crate::query::compare::decimal_to_f64;
 use crate::query::expr::{Ctx, Expr, Num, Value};
 use crate::query::{QueryError, QueryResult};
 
@@ -118,11 +117,7 @@ fn parse_ps(p: &Bson) -> QueryResult<Vec<f64>> {
     items
         .iter()
         .map(|item| {
-            let x = match Num::of(item) {
-                Some(Num::Decimal(d)) => decimal_to_f64(&d),
-                Some(n) => n.to_f64(),
-                None => return Err(complaint(item)),
-            };
+            let x = Num::of(item).ok_or_else(|| complaint(item))?.to_f64();
             if (0.0..=1.0).contains(&x) {
                 Ok(x)
             } else {
