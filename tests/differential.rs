@@ -25,6 +25,8 @@
 mod common;
 #[path = "differential/corpus.rs"]
 mod corpus;
+#[path = "differential/corpus_window.rs"]
+mod corpus_window;
 #[path = "differential/generate.rs"]
 mod generate;
 

@@ -76,6 +76,32 @@ impl SortSpec {
         }
         Ordering::Equal
     }
+
+    /// A document's sort key values, one per key, so that documents can be
+    /// ordered later without keeping them (`$topN`, `$bottomN`).
+    pub(crate) fn key_values(&self, doc: &Document) -> Vec<Bson> {
+        self.keys
+            .iter()
+            .map(|key| key.extract(doc).clone())
+            .collect()
+    }
+
+    /// Orders two lists of [`SortSpec::key_values`] as [`SortSpec::compare`]
+    /// orders their documents.
+    pub(crate) fn compare_key_values(&self, a: &[Bson], b: &[Bson]) -> Ordering {
+        for ((key, x), y) in self.keys.iter().zip(a).zip(b) {
+            let order = compare(x, y);
+            let order = if key.descending {
+                order.reverse()
+            } else {
+                order
+            };
+            if order != Ordering::Equal {
+                return order;
+            }
+        }
+        Ordering::Equal
+    }
 }
 
 /// A sort key's path; empty and `$`-prefixed segments are refused.

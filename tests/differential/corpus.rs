@@ -37,6 +37,9 @@ pub fn suites() -> Vec<Suite> {
         positional(),
         booleans(),
     ]
+    .into_iter()
+    .chain(super::corpus_window::suites())
+    .collect()
 }
 
 /// Awkward values under one field `a`: every numeric type, NaN, null vs

@@ -1,235 +1,156 @@
-//! `$group` accumulators, as a table of factories of accumulator states.
+//! Accumulators: the per-group reducers of `$group` (and `$bucket`), which
+//! `$setWindowFields` also runs over windows.
+//!
+//! An accumulator is parsed once from its argument (`{$topN: {n, sortBy,
+//! output}}`, `"$x"`, …) into an [`AccumulatorSpec`], which knows what to
+//! evaluate for each document ([`AccumulatorSpec::input`]) and makes a fresh
+//! [`Accumulator`] state for each group or window ([`AccumulatorSpec::start`]).
+//! [`ACCUMULATORS`] is the table: adding an accumulator is one parser and one
+//! entry. The families live in submodules.
 
-use std::collections::HashSet;
+mod basic;
+mod n;
+mod quantile;
+mod stats;
+mod top_bottom;
 
-use bson::Bson;
+use std::borrow::Cow;
 
-use crate::query::compare::{compare, equality_key};
-use crate::query::expr::{add_numbers, Num};
+use bson::{Bson, Document};
+
+use crate::query::expr::{type_name, Ctx, Expr, Value};
 use crate::query::{QueryError, QueryResult};
 
-/// The running state of one accumulator for one group.
+/// The running state of one accumulator for one group (or window).
 pub(crate) trait Accumulator: std::fmt::Debug {
-    /// Takes one document's value of the argument (`None` = missing).
-    fn add(&mut self, value: Option<&bson::Bson>) -> QueryResult<()>;
-    /// The group's result.
-    fn finish(&mut self) -> QueryResult<Bson>;
+    /// Takes one document's input (see [`AccumulatorSpec::input`]; `None` =
+    /// missing).
+    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()>;
+
+    /// The result so far; the state stays usable, so a window that only
+    /// grows can ask after every document.
+    fn result(&self) -> QueryResult<Bson>;
+
+    /// The final result, which may move out of the state.
+    fn finish(&mut self) -> QueryResult<Bson> {
+        self.result()
+    }
 }
 
-/// Makes a fresh state for a new group.
-pub(crate) type Factory = fn() -> Box<dyn Accumulator>;
+/// A parsed accumulator: its argument expressions and parameters.
+pub(crate) trait AccumulatorSpec: std::fmt::Debug + Send + Sync {
+    /// What one document contributes, evaluated once per document.
+    fn input<'a>(&'a self, ctx: &Ctx<'a>) -> QueryResult<Value<'a>>;
 
-/// How an accumulator's argument is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Argument {
-    /// One expression (an array argument is refused: "unary operator").
-    Unary,
-    /// Only `{}` (`$count`).
-    None,
+    /// A fresh state. Parameters that are expressions (`n`) are evaluated
+    /// against `init`: `{_id: <group key>}` in `$group`, `{}` in a window.
+    fn start(&self, init: &Document) -> QueryResult<Box<dyn Accumulator>>;
+
+    /// The result over an empty window (`$setWindowFields`): 0 for `$sum`
+    /// and `$count`, `[]` for `$push` and `$addToSet`, null otherwise.
+    fn empty_window(&self) -> Bson {
+        Bson::Null
+    }
 }
 
-/// Every accumulator: name, argument kind, factory.
-pub(crate) static ACCUMULATORS: &[(&str, Argument, Factory)] = &[
-    ("$sum", Argument::Unary, || Box::new(Sum::default())),
-    ("$avg", Argument::Unary, || Box::new(Avg::default())),
-    ("$min", Argument::Unary, || {
-        Box::new(Extreme {
-            value: None,
-            keep: std::cmp::Ordering::Less,
-        })
-    }),
-    ("$max", Argument::Unary, || {
-        Box::new(Extreme {
-            value: None,
-            keep: std::cmp::Ordering::Greater,
-        })
-    }),
-    ("$first", Argument::Unary, || Box::new(First(None))),
-    ("$last", Argument::Unary, || Box::new(Last(Bson::Null))),
-    ("$push", Argument::Unary, || Box::new(Push(Vec::new()))),
-    ("$addToSet", Argument::Unary, || {
-        Box::new(AddToSet::default())
-    }),
-    ("$count", Argument::None, || Box::new(Count(0))),
+/// Parses an accumulator's argument; gets the accumulator's name.
+type Parser = fn(&'static str, &Bson) -> QueryResult<Box<dyn AccumulatorSpec>>;
+
+/// One table entry.
+pub(crate) struct AccumulatorDef {
+    /// The accumulator, with its `$`.
+    pub(crate) name: &'static str,
+    /// Builds the spec from the argument.
+    parse: Parser,
+    /// Whether `$setWindowFields` accepts it as a window function.
+    pub(crate) in_windows: bool,
+}
+
+/// Shorthand for a table entry.
+const fn def(name: &'static str, parse: Parser, in_windows: bool) -> AccumulatorDef {
+    AccumulatorDef {
+        name,
+        parse,
+        in_windows,
+    }
+}
+
+/// Every accumulator.
+static ACCUMULATORS: &[AccumulatorDef] = &[
+    def("$sum", basic::parse_sum, true),
+    def("$avg", basic::parse_avg, true),
+    def("$min", basic::parse_min, true),
+    def("$max", basic::parse_max, true),
+    def("$first", basic::parse_first, true),
+    def("$last", basic::parse_last, true),
+    def("$push", basic::parse_push, true),
+    def("$addToSet", basic::parse_add_to_set, true),
+    def("$count", basic::parse_count, true),
+    // The server has no $mergeObjects window function.
+    def("$mergeObjects", basic::parse_merge_objects, false),
+    def("$stdDevPop", stats::parse_std_dev_pop, true),
+    def("$stdDevSamp", stats::parse_std_dev_samp, true),
+    def("$median", quantile::parse_median, true),
+    def("$percentile", quantile::parse_percentile, true),
+    def("$firstN", n::parse_first_n, true),
+    def("$lastN", n::parse_last_n, true),
+    def("$minN", n::parse_min_n, true),
+    def("$maxN", n::parse_max_n, true),
+    def("$top", top_bottom::parse_top, true),
+    def("$bottom", top_bottom::parse_bottom, true),
+    def("$topN", top_bottom::parse_top_n, true),
+    def("$bottomN", top_bottom::parse_bottom_n, true),
 ];
 
-/// `$sum`: numbers only, widening int32 → int64 → double on overflow.
-#[derive(Debug)]
-struct Sum(Num);
-
-impl Default for Sum {
-    fn default() -> Self {
-        Sum(Num::Int(0))
-    }
-}
-
-impl Accumulator for Sum {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if let Some(n) = value.and_then(Num::of) {
-            self.0 = add_numbers(self.0, n)?;
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(self.0.into_bson())
-    }
-}
-
-/// `$avg`: a double, or a decimal if any input was one; null without numbers.
-#[derive(Debug, Default)]
-struct Avg {
-    /// The running sum of the numeric inputs.
-    sum: Sum,
-    /// How many numeric inputs there were.
-    count: i64,
-}
-
-impl Accumulator for Avg {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if let Some(n) = value.and_then(Num::of) {
-            self.sum.0 = add_numbers(self.sum.0, n)?;
-            self.count += 1;
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        if self.count == 0 {
-            return Ok(Bson::Null);
-        }
-        match self.sum.0 {
-            Num::Decimal(_) => {
-                let q = self.sum.0.to_dec()?.div(Num::Long(self.count).to_dec()?)?;
-                Ok(Bson::Decimal128(q.to_decimal128()?))
-            }
-            total => Ok(Bson::Double(total.to_f64() / self.count as f64)),
-        }
-    }
-}
-
-/// `$min` (`keep == Less`) and `$max` (`keep == Greater`), ignoring null and missing.
-#[derive(Debug)]
-struct Extreme {
-    /// The best value so far.
-    value: Option<Bson>,
-    /// Which comparison result replaces the best value.
-    keep: std::cmp::Ordering,
-}
-
-impl Accumulator for Extreme {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        let Some(v) = value.filter(|v| !matches!(v, Bson::Null | Bson::Undefined)) else {
-            return Ok(());
-        };
-        if self
-            .value
-            .as_ref()
-            .is_none_or(|best| compare(v, best) == self.keep)
-        {
-            self.value = Some(v.clone());
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(self.value.take().unwrap_or(Bson::Null))
-    }
-}
-
-/// `$first`: the first document's value, null if it was missing.
-#[derive(Debug)]
-struct First(Option<Bson>);
-
-impl Accumulator for First {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if self.0.is_none() {
-            self.0 = Some(value.cloned().unwrap_or(Bson::Null));
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(self.0.take().unwrap_or(Bson::Null))
-    }
-}
-
-/// `$last`: the last document's value, null if it was missing.
-#[derive(Debug)]
-struct Last(Bson);
-
-impl Accumulator for Last {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        self.0 = value.cloned().unwrap_or(Bson::Null);
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(std::mem::replace(&mut self.0, Bson::Null))
-    }
-}
-
-/// `$push`: every value, missing ones left out.
-#[derive(Debug)]
-struct Push(Vec<Bson>);
-
-impl Accumulator for Push {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if let Some(v) = value {
-            self.0.push(v.clone());
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(Bson::Array(std::mem::take(&mut self.0)))
-    }
-}
-
-/// `$addToSet`: distinct values (by MongoDB equality) in first-seen order.
-#[derive(Debug, Default)]
-struct AddToSet {
-    /// Equality keys of the values kept.
-    seen: HashSet<Vec<u8>>,
-    /// The values kept, in first-seen order.
-    values: Vec<Bson>,
-}
-
-impl Accumulator for AddToSet {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if let Some(v) = value {
-            if self.seen.insert(equality_key(v)) {
-                self.values.push(v.clone());
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(Bson::Array(std::mem::take(&mut self.values)))
-    }
-}
-
-/// `$count`: the number of documents, as an int32 while it fits.
-#[derive(Debug)]
-struct Count(i64);
-
-impl Accumulator for Count {
-    fn add(&mut self, _: Option<&Bson>) -> QueryResult<()> {
-        self.0 = self.0.saturating_add(1);
-        Ok(())
-    }
-
-    fn finish(&mut self) -> QueryResult<Bson> {
-        Ok(i32::try_from(self.0).map_or(Bson::Int64(self.0), Bson::Int32))
-    }
-}
-
 /// Finds an accumulator by name.
-pub(crate) fn lookup(name: &str) -> QueryResult<(Argument, Factory)> {
-    ACCUMULATORS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(_, arg, factory)| (*arg, *factory))
-        .ok_or_else(|| QueryError::new(format!("Unrecognized expression '{name}'")))
+pub(crate) fn lookup(name: &str) -> Option<&'static AccumulatorDef> {
+    ACCUMULATORS.iter().find(|d| d.name == name)
+}
+
+/// Parses `{<name>: arg}`; an unknown name is the server's error.
+pub(crate) fn parse(name: &str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    let def =
+        lookup(name).ok_or_else(|| QueryError::new(format!("Unrecognized expression '{name}'")))?;
+    def.parse_arg(arg)
+}
+
+impl AccumulatorDef {
+    /// Parses this accumulator's argument.
+    pub(crate) fn parse_arg(&self, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
+        (self.parse)(self.name, arg)
+    }
+}
+
+/// The document argument of the accumulators that take named parameters
+/// (`$topN`, `$median`, …), or the server's error naming the argument.
+fn object_argument<'a>(name: &str, arg: &'a Bson) -> QueryResult<&'a Document> {
+    match arg {
+        Bson::Document(spec) => Ok(spec),
+        other => Err(QueryError::new(format!(
+            "specification must be an object; found {name}: {other}"
+        ))),
+    }
+}
+
+/// Evaluates a parameter expression (`n`) against the state's init document.
+fn eval_owned(expr: &Expr, init: &Document) -> QueryResult<Option<Bson>> {
+    Ok(expr.eval(&Ctx::new(init))?.map(Cow::into_owned))
+}
+
+/// The `{$name: {...}}` error when an IDL-style field is missing.
+fn missing_field(name: &str, field: &str) -> QueryError {
+    QueryError::new(format!(
+        "BSON field '{name}.{field}' is missing but a required field"
+    ))
+}
+
+/// The IDL-style error for an unknown field of an accumulator's document.
+fn unknown_field(name: &str, field: &str) -> QueryError {
+    QueryError::new(format!("BSON field '{name}.{field}' is an unknown field."))
+}
+
+/// The value a type-mismatch message shows: the value, or its type name
+/// when it is missing.
+fn shown(value: Option<&Bson>) -> String {
+    value.map_or_else(|| type_name(None).to_owned(), ToString::to_string)
 }

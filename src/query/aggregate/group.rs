@@ -5,21 +5,39 @@ use std::collections::HashMap;
 
 use bson::{Bson, Document};
 
-use super::accumulators::{self, Accumulator, Argument, Factory};
+use super::accumulators::{self, Accumulator, AccumulatorSpec};
 use super::{blocking, Docs, Env, Stage};
 use crate::query::compare::equality_key;
 use crate::query::expr::{Ctx, Expr};
 use crate::query::{QueryError, QueryResult};
 
-/// One output field of `$group`.
+/// One accumulated output field, `name: {$acc: arg}`, of `$group` (and of
+/// the stages that accumulate the same way, `$bucket`/`$bucketAuto`).
+///
+/// Per group: [`Field::start`] makes the state, [`Field::add`] feeds it each
+/// document, and the state's `finish` gives the field's value.
 #[derive(Debug)]
-struct Field {
+pub(super) struct Field {
     /// The output field.
-    name: String,
-    /// Makes the accumulator state of a new group.
-    factory: Factory,
-    /// The argument expression; `None` for `$count`.
-    arg: Option<Expr>,
+    pub(super) name: String,
+    /// The parsed accumulator.
+    spec: Box<dyn AccumulatorSpec>,
+}
+
+impl Field {
+    /// A fresh state for the group whose key is `key` (`n` of `$topN` & co
+    /// may depend on it, as `$_id`).
+    pub(super) fn start(&self, key: &Bson) -> QueryResult<Box<dyn Accumulator>> {
+        let mut init = Document::new();
+        init.insert("_id", key.clone());
+        self.spec.start(&init)
+    }
+
+    /// Feeds one document of the group to its state.
+    pub(super) fn add(&self, state: &mut dyn Accumulator, ctx: &Ctx<'_>) -> QueryResult<()> {
+        let value = self.spec.input(ctx)?;
+        state.add(value.as_deref())
+    }
 }
 
 /// `$group`.
@@ -51,8 +69,8 @@ pub(super) fn parse_group(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
     Ok(Box::new(Group { id, fields }))
 }
 
-/// Parses one `name: {$acc: arg}` field of `$group`.
-fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
+/// Parses one `name: {$acc: arg}` output field.
+pub(super) fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
     if name.contains('.') {
         return Err(QueryError::new(format!(
             "the group aggregate field name '{name}' cannot be used because $group's field \
@@ -75,23 +93,9 @@ fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
             "$group accumulator for '{name}' must be a single-op doc"
         )));
     };
-    let (kind, factory) = accumulators::lookup(op)?;
-    let arg = match (kind, arg) {
-        (Argument::None, Bson::Document(d)) if d.is_empty() => None,
-        (Argument::None, _) => {
-            return Err(QueryError::new("$count takes no arguments, i.e. $count:{}"))
-        }
-        (Argument::Unary, Bson::Array(_)) => {
-            return Err(QueryError::new(format!(
-                "The {op} accumulator is a unary operator"
-            )))
-        }
-        (Argument::Unary, arg) => Some(Expr::parse(arg)?),
-    };
     Ok(Field {
         name: name.to_owned(),
-        factory,
-        arg,
+        spec: accumulators::parse(op, arg)?,
     })
 }
 
@@ -111,19 +115,24 @@ impl Group {
             let doc = doc?;
             let ctx = Ctx::new(&doc);
             let key = self.id.eval(&ctx)?.map_or(Bson::Null, |v| v.into_owned());
-            let slot = *index.entry(equality_key(&key)).or_insert_with(|| {
-                groups.push((key, self.fields.iter().map(|f| (f.factory)()).collect()));
-                groups.len() - 1
-            });
+            let slot = match index.get(&equality_key(&key)) {
+                Some(slot) => *slot,
+                None => {
+                    let states = self
+                        .fields
+                        .iter()
+                        .map(|f| f.start(&key))
+                        .collect::<QueryResult<_>>()?;
+                    index.insert(equality_key(&key), groups.len());
+                    groups.push((key, states));
+                    groups.len() - 1
+                }
+            };
             let Some((_, states)) = groups.get_mut(slot) else {
                 continue;
             };
             for (field, state) in self.fields.iter().zip(states.iter_mut()) {
-                let value = match &field.arg {
-                    Some(expr) => expr.eval(&ctx)?,
-                    None => None,
-                };
-                state.add(value.as_deref())?;
+                field.add(state.as_mut(), &ctx)?;
             }
         }
         groups

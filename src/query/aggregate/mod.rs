@@ -17,6 +17,7 @@ mod accumulators;
 mod group;
 mod project;
 mod stages;
+mod window;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -107,6 +108,7 @@ static STAGES: &[(&str, StageParser)] = &[
     ("$skip", stages::parse_skip),
     ("$unwind", stages::parse_unwind),
     ("$count", stages::parse_count),
+    ("$setWindowFields", window::parse_set_window_fields),
 ];
 
 /// A compiled aggregation pipeline.
@@ -207,3 +209,7 @@ pub(crate) fn stage_names() -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_accumulators;
+#[cfg(test)]
+mod tests_window;
