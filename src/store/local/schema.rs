@@ -70,14 +70,21 @@ CREATE VIEW run_documents AS
     SELECT runs.seq AS seq, experiment, id, json FROM runs JOIN runs_json USING (seq);
 ";
 
-/// The page size of a new database. SQLite's default, 4 KiB, is smaller
-/// than a typical run (a 60-field run is ~1.6 KB of BSON plus ~2 KB of JSON),
-/// so every run spilled onto an overflow page and a scan read one page per
-/// run: a `find` over 100,000 runs spent half its time in `pread`. With
-/// 64 KiB pages about 15 runs share a page and a scan reads a sixteenth as
-/// many. It only applies when the database is created; existing stores keep
-/// their page size (changing it needs a `VACUUM` outside WAL mode).
+/// The page size of a new database: SQLite's default, 4 KiB, stated so
+/// that it is a decision. A commit writes every page it touched to the WAL
+/// whole, so a flush costs about two pages (the run's BSON row, its JSON
+/// row): with 64 KiB pages (schema 1's choice, made when scans read pages
+/// with one `pread` each) a flush wrote 128 KiB and took twice as long.
+/// Scans no longer care: they read through the memory map ([`MMAP_SIZE`]).
+/// It only applies when the database is created; existing stores keep their
+/// page size (changing it needs a `VACUUM` outside WAL mode).
 const PAGE_SIZE: u32 = 4 * 1024;
+
+/// How much of the database file SQLite reads through a memory map instead
+/// of `pread`. A scan of 100,000 runs reads tens of thousands of pages; one
+/// system call per page was a third of a `find`'s time. Address space only:
+/// the OS pages the file in and out as it likes.
+const MMAP_SIZE: i64 = 1 << 30;
 
 /// How long one statement waits inside SQLite for a lock before returning
 /// SQLITE_BUSY; [`retry_busy`] then takes over.
@@ -229,6 +236,7 @@ fn configure(conn: &Connection, durability: Durability) -> anyhow::Result<()> {
         Durability::Power => "FULL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
     Ok(())
 }
 
