@@ -174,6 +174,10 @@ fn decimal_of_double(f: f64) -> QueryResult<Decimal128> {
         let text = if f > 0.0 { "Infinity" } else { "-Infinity" };
         return text.parse().map_err(|_| overflow());
     }
+    if f == 0.0 && f.is_sign_negative() {
+        // The decimal keeps the sign of a negative zero.
+        return "-0".parse().map_err(|_| overflow());
+    }
     Dec::from_f64(f)?.to_decimal128()
 }
 

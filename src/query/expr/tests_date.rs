@@ -203,7 +203,16 @@ fn from_and_to_parts() {
     assert!(err(bson!({"$dateFromParts": {"year": 2017, "month": 1.5}})).contains("integer"));
     assert!(err(bson!({"$dateFromParts": {"year": 2017, "isoWeek": 1}})).contains("mixing"));
     assert!(err(bson!({"$dateFromParts": {"month": 1}})).contains("'year' or 'isoWeekYear'"));
-    assert!(err(bson!({"$dateFromParts": {"year": 2017, "day": 40000}})).contains("32767"));
+    // Far out-of-range parts still carry.
+    assert_eq!(
+        ok(bson!({"$dateFromParts": {"year": 2017, "day": 40000}})),
+        Some(d("2126-07-08T00:00:00Z"))
+    );
+    assert!(err(bson!({"$dateFromParts": {"year": 2017, "day": i64::MAX}})).contains("overflow"));
+    assert!(err(bson!({"$dateFromParts": {
+        "year": 2017, "day": i64::MAX, "hour": i64::MIN, "timezone": "Europe/Paris"
+    }}))
+    .contains("overflow"));
     assert_eq!(
         ok(bson!({"$dateToParts": {"date": d("2017-01-01T01:29:09.123Z"), "timezone": "-0500"}})),
         Some(bson!({

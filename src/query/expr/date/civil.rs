@@ -114,7 +114,8 @@ pub(crate) struct Civil {
 }
 
 impl Civil {
-    /// Breaks local milliseconds since 1970 into fields.
+    /// Breaks local milliseconds since 1970 into fields. Callers pass a
+    /// date's instant shifted by a zone offset, so `|local_ms| < 2^64`.
     pub(crate) fn from_local_ms(local_ms: i128) -> Civil {
         let day_ms = i128::from(MS_PER_DAY);
         // |local_ms| < 2^64, so the day count fits comfortably in an i64.

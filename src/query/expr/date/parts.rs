@@ -268,36 +268,27 @@ struct FromParts {
     iso: bool,
 }
 
-/// The most a field other than the year may be off its range by.
-const PART_BOUND: i64 = 32_768;
-
-/// A numeric field's value: `Ok(None)` for null (the result is then null).
-fn part_value(
-    name: &str,
-    value: Option<&Bson>,
-    default: i64,
-    bounded: bool,
-) -> QueryResult<Option<i64>> {
-    let Some(value) = value else {
-        return Ok(Some(default));
-    };
+/// A numeric field's value: `Ok(None)` for null (the result is then
+/// null). Values outside a field's range carry into the other fields, as
+/// the manual says, however far outside they are.
+fn part_value(name: &str, value: &Bson) -> QueryResult<Option<i64>> {
     if is_nullish(Some(value)) {
         return Ok(None);
     }
-    let n = integral(value)
+    integral(value)
         .filter(|_| !matches!(value, Bson::Boolean(_)))
+        .map(Some)
         .ok_or_else(|| {
             QueryError::new(format!(
                 "'{name}' must evaluate to an integer, found {} with value {value}",
                 type_name(Some(value))
             ))
-        })?;
-    if bounded && !(-PART_BOUND..PART_BOUND).contains(&n) {
-        return Err(QueryError::new(format!(
-            "'{name}' must evaluate to a value in the range [-32768, 32767]; found {n}"
-        )));
-    }
-    Ok(Some(n))
+        })
+}
+
+/// The error for parts that add up to no representable date.
+fn overflow() -> QueryError {
+    QueryError::new("$dateFromParts overflowed")
 }
 
 impl FromParts {
@@ -312,17 +303,30 @@ impl FromParts {
     /// Evaluates numeric field `i` with its default.
     fn number(&self, i: usize, default: i64, ctx: &Ctx<'_>) -> QueryResult<Option<i64>> {
         let name = FROM_PARTS_FIELDS.get(i).copied().unwrap_or("?");
-        let bounded = !matches!(name, "year" | "isoWeekYear");
         match self.field(i, ctx)? {
             None => Ok(Some(default)),
             // A given field evaluating to missing counts as null.
-            Some(value) => part_value(
-                name,
-                Some(value.as_deref().unwrap_or(&Bson::Null)),
-                default,
-                bounded,
-            ),
+            Some(value) => part_value(name, value.as_deref().unwrap_or(&Bson::Null)),
         }
+    }
+
+    /// The local day number of the date fields (in 128 bits: every field
+    /// but the year may be any 64-bit integer).
+    fn days(&self, year: i64, second_field: i64, third_field: i64) -> QueryResult<i128> {
+        let (second_field, third_field) = (i128::from(second_field), i128::from(third_field));
+        if self.iso {
+            let week1 = i128::from(civil::days_from_iso(year, 1, 1));
+            return Ok(week1 + (second_field - 1) * 7 + third_field - 1);
+        }
+        // Months past 12 (or below 1) carry into the year.
+        let months = i128::from(year) * 12 + second_field - 1;
+        let month = months.rem_euclid(12) as u32 + 1;
+        let first = i64::try_from(months.div_euclid(12))
+            .ok()
+            .filter(|y| y.unsigned_abs() < 1 << 40)
+            .map(|y| civil::days_from_civil(y, month, 1))
+            .ok_or_else(overflow)?;
+        Ok(i128::from(first) + third_field - 1)
     }
 }
 
@@ -358,20 +362,16 @@ impl SpecialForm for FromParts {
                 "'{name}' must evaluate to an integer in the range 1 to 9999, found {year}"
             )));
         }
-        let days = if self.iso {
-            civil::days_from_iso(year, second_field, third_field)
-        } else {
-            // Months past 12 (or below 1) carry into the year.
-            let months = year * 12 + second_field - 1;
-            let month = months.rem_euclid(12) as u32 + 1;
-            civil::days_from_civil(months.div_euclid(12), month, 1) + third_field - 1
-        };
-        let [hour, minute, second, millisecond] = time;
-        let local = i128::from(days) * i128::from(MS_PER_DAY)
-            + i128::from(hour) * 3_600_000
-            + i128::from(minute) * 60_000
-            + i128::from(second) * 1000
-            + i128::from(millisecond);
+        let [hour, minute, second, millisecond] = time.map(i128::from);
+        let local = self.days(year, second_field, third_field)? * i128::from(MS_PER_DAY)
+            + hour * 3_600_000
+            + minute * 60_000
+            + second * 1000
+            + millisecond;
+        // Far past any date: refuse before the zone lookup sees it.
+        if local.unsigned_abs() >= 1 << 100 {
+            return Err(overflow());
+        }
         owned(date_checked(
             zone.to_utc(local, false),
             "$dateFromParts overflowed",

@@ -159,7 +159,17 @@ impl Zone {
 
 /// The offset that applies to a local time in an Olson zone.
 fn named_offset_for_local(tz: &TimeZone, local_ms: i128, prefer_dst: bool) -> i64 {
-    let civil = Civil::from_local_ms(local_ms);
+    // The offset at the nearer end of jiff's range, for times outside it.
+    let near_end = || {
+        let near =
+            i64::try_from(local_ms).unwrap_or(if local_ms < 0 { i64::MIN } else { i64::MAX });
+        Zone::Named(tz.clone()).offset_at(near)
+    };
+    // Past the range of a date the calendar fields are not even computed.
+    let Ok(local_ms) = i64::try_from(local_ms) else {
+        return near_end();
+    };
+    let civil = Civil::from_local_ms(i128::from(local_ms));
     let datetime = i16::try_from(civil.year).ok().and_then(|year| {
         DateTime::new(
             year,
@@ -173,10 +183,7 @@ fn named_offset_for_local(tz: &TimeZone, local_ms: i128, prefer_dst: bool) -> i6
         .ok()
     });
     let Some(datetime) = datetime else {
-        // Outside jiff's calendar: the offset at the nearer end of its range.
-        let near =
-            i64::try_from(local_ms).unwrap_or(if local_ms < 0 { i64::MIN } else { i64::MAX });
-        return Zone::Named(tz.clone()).offset_at(near);
+        return near_end();
     };
     let seconds = match tz.to_ambiguous_timestamp(datetime).offset() {
         AmbiguousOffset::Unambiguous { offset } => offset,
