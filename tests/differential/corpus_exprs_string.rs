@@ -204,6 +204,14 @@ fn strings() -> Suite {
             "in": { "$ltrim": { "input": "$missing" } },
             "sp": { "$trim": { "input": "\u{2000}\u{200a}\u{1680}a\u{85}" } },
         }),
+        project(doc! {
+            "cat": { "$concat": ["$u", "→", "日本"] },
+            "up": { "$toUpper": "$u" },
+            "cp": { "$substrCP": ["$u", 0, { "$strLenCP": "$u" }] },
+            "split": { "$split": ["日本語テキスト", "語"] },
+            "idx": { "$indexOfCP": ["$u", "🎉"] },
+            "rep": { "$replaceAll": { "input": "🎉🎉", "find": "🎉", "replacement": "!" } },
+        }),
         on("s1", bson!({ "$trim": { "input": 1 } })),
         on("s1", bson!({ "$trim": { "input": "a", "chars": 1 } })),
         on("s1", bson!({ "$trim": { "chars": "a" } })),
@@ -269,6 +277,21 @@ fn strings() -> Suite {
     ];
     cases.push(on("s1", bson!({ "$regexMatch": "a" })));
     let deviations = vec![
+        Deviation {
+            case: on(
+                "s1",
+                bson!({ "$replaceOne": { "input": "$i", "find": null, "replacement": "x" } }),
+            ),
+            manual: "$replaceOne: \"The input, find, and replacement expressions must evaluate to a string or a null, or $replaceOne fails with an error.\"",
+            reason: "the server returns null when any argument is null, before checking the others' types",
+            expected: Expected::Error,
+        },
+        Deviation {
+            case: on("s1", bson!({ "$trim": { "input": "  a  ", "chars": "" } })),
+            manual: "$trim chars: the character(s) to trim; \"If unspecified, $trim removes whitespace characters\"",
+            reason: "the server treats an empty chars string as unspecified and trims whitespace",
+            expected: Expected::Docs(vec![doc! { "_id": "s1", "r": "  a  " }]),
+        },
         Deviation {
             case: on(
                 "s1",
@@ -388,6 +411,20 @@ fn conversions() -> Suite {
         on("c1", bson!({ "$toString": "$dt" })),
         on("c1", bson!({ "$toInt": "$nan" })),
         on("c2", bson!({ "$toInt": "$sint" })),
+        project(doc! {
+            "dexp": { "$toDecimal": "1.5e3" },
+            "dneg": { "$toDecimal": "-0.000" },
+            "lmax": { "$convert": { "input": "9223372036854775808", "to": "long", "onError": "ERR" } },
+            "lmin": { "$toLong": "-9223372036854775808" },
+            "imin": { "$toInt": -2147483648.9 },
+            "dnan": { "$convert": { "input": dec("NaN"), "to": "int", "onError": "ERR" } },
+            "ohex": { "$toObjectId": "5AB9C3DA31C2AB715D421285" },
+            "obad": { "$convert": { "input": "zzzzzzzzzzzzzzzzzzzzzzzz", "to": "objectId", "onError": "ERR" } },
+            "bdt": { "$toBool": date("1970-01-01T00:00:00Z") },
+            "ddt": { "$toDecimal": date("1969-12-31T23:59:59.999Z") },
+            "sdec": { "$toString": dec("-1.50E+10") },
+            "sl": { "$toString": i64::MIN },
+        }),
         // $toString of doubles: shortest round-trip text.
         project(doc! {
             "a": { "$toString": 0.1 }, "b": { "$toString": 1e15 }, "c": { "$toString": 1e16 },
@@ -610,6 +647,13 @@ fn dates() -> Suite {
             "miss": { "$dateFromString": { "dateString": "$missing" } },
             "tzn": { "$dateFromString": { "dateString": "2018-06-15", "timezone": null } },
         }),
+        project(doc! {
+            "iso": { "$dateFromString": { "dateString": "2018-W24-5", "format": "%G-W%V-%u" } },
+            "mins": { "$dateFromString": { "dateString": "2018-06-15 12:00 -300", "format": "%Y-%m-%d %H:%M %Z" } },
+            "utcz": { "$dateFromString": { "dateString": "2018-06-15T12:00:00.5+0000" } },
+            "short": { "$dateFromString": { "dateString": "2018-6-5", "format": "%Y-%m-%d" } },
+            "round": { "$dateFromString": { "dateString": { "$dateToString": { "date": "$d", "format": "%Y-%m-%dT%H:%M:%S.%L" } }, "format": "%Y-%m-%dT%H:%M:%S.%L" } },
+        }),
         on("d01", bson!({ "$dateFromString": { "dateString": "2018-06-15T00:00:00Z", "timezone": "Europe/London" } })),
         on("d01", bson!({ "$dateFromString": { "dateString": "2018-06-15", "timezone": "Nowhere", "onError": 1 } })),
         on("d01", bson!({ "$dateFromString": { "dateString": "2018-06-15", "format": "%Q", "onError": 1 } })),
@@ -674,6 +718,13 @@ fn dates() -> Suite {
             "n2": { "$dateAdd": { "startDate": date("2021-03-31T00:00:00Z"), "unit": "day", "amount": "$missing" } },
             "dbl": { "$dateAdd": { "startDate": date("2021-03-31T00:00:00Z"), "unit": "minute", "amount": 90.0 } },
         }),
+        project_dates(doc! {
+            "foldday": { "$dateAdd": { "startDate": "$d", "unit": "day", "amount": -1, "timezone": "America/New_York" } },
+            "gapmonth": { "$dateSubtract": { "startDate": "$d", "unit": "month", "amount": 8, "timezone": "America/New_York" } },
+            "lonweek": { "$dateAdd": { "startDate": "$d", "unit": "week", "amount": 30, "timezone": "Europe/London" } },
+            "kolmin": { "$dateAdd": { "startDate": "$d", "unit": "minute", "amount": 30, "timezone": "Asia/Kolkata" } },
+            "offyear": { "$dateAdd": { "startDate": "$d", "unit": "year", "amount": 1, "timezone": "-0800" } },
+        }),
         on("d01", bson!({ "$dateAdd": { "startDate": "$d", "unit": "day", "amount": 1.5 } })),
         on("d01", bson!({ "$dateAdd": { "startDate": "$d", "unit": "days", "amount": 1 } })),
         on("d01", bson!({ "$dateAdd": { "startDate": "$d", "unit": 1, "amount": 1 } })),
@@ -725,6 +776,13 @@ fn dates() -> Suite {
             "hoff": { "$dateTrunc": { "date": "$d", "unit": "hour", "timezone": "+05:30" } },
             "msyd": { "$dateTrunc": { "date": "$d", "unit": "month", "timezone": "Australia/Sydney" } },
             "wlon": { "$dateTrunc": { "date": "$d", "unit": "week", "timezone": "Europe/London" } },
+        }),
+        project_dates(doc! {
+            "qsyd": { "$dateTrunc": { "date": "$d", "unit": "quarter", "timezone": "Australia/Sydney" } },
+            "ysyd": { "$dateTrunc": { "date": "$d", "unit": "year", "binSize": 2, "timezone": "Australia/Sydney" } },
+            "wny": { "$dateTrunc": { "date": "$d", "unit": "week", "binSize": 2, "timezone": "America/New_York", "startOfWeek": "wed" } },
+            "hny": { "$dateTrunc": { "date": "$d", "unit": "hour", "binSize": 3, "timezone": "America/New_York" } },
+            "dlong": { "$dateTrunc": { "date": "$d", "unit": "day", "binSize": 10_i64 } },
         }),
         on("d01", bson!({ "$dateTrunc": { "date": "$d", "unit": "day", "binSize": 0 } })),
         on("d01", bson!({ "$dateTrunc": { "date": "$d", "unit": "day", "binSize": 1.5 } })),
