@@ -67,6 +67,12 @@ impl Pattern {
         self.regex.is_match(text)
     }
 
+    /// The compiled regex, for searches that need match positions and
+    /// capture groups (`$regexFind`).
+    pub(crate) fn regex(&self) -> &Regex {
+        &self.regex
+    }
+
     /// The pattern as written.
     pub(crate) fn source(&self) -> &str {
         &self.source

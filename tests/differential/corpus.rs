@@ -29,17 +29,17 @@ fn with_id(id: &str, mut d: Document) -> Document {
 }
 
 pub fn suites() -> Vec<Suite> {
-    vec![
+    let mut suites = vec![
         mixed(),
         nested(),
         runs(),
         regressions(),
         positional(),
         booleans(),
-    ]
-    .into_iter()
-    .chain(super::corpus_window::suites())
-    .collect()
+    ];
+    suites.extend(super::corpus_window::suites());
+    suites.extend(super::corpus_exprs_string::suites());
+    suites
 }
 
 /// Awkward values under one field `a`: every numeric type, NaN, null vs

@@ -261,6 +261,40 @@ impl Dec {
     }
 }
 
+/// Integer views of a decimal, for the conversions (`$toInt`, `$toLong`,
+/// `$toDate`) and integral arguments (`$dateAdd`'s `amount`, …).
+impl Dec {
+    /// Whether the value has no fractional part.
+    pub(crate) fn is_integer(self) -> bool {
+        if self.exponent >= 0 || self.coefficient == 0 {
+            return true;
+        }
+        match 10i128.checked_pow(self.exponent.unsigned_abs()) {
+            Some(scale) => self.coefficient % scale == 0,
+            // A non-zero coefficient is below 10^39, so it has a fraction.
+            None => false,
+        }
+    }
+
+    /// The value truncated toward zero, if that fits in an `i64`.
+    pub(crate) fn trunc_to_i64(self) -> Option<i64> {
+        if self.coefficient == 0 {
+            return Some(0);
+        }
+        let value = if self.exponent >= 0 {
+            let scale = 10i128.checked_pow(u32::try_from(self.exponent).ok()?)?;
+            self.coefficient.checked_mul(scale)?
+        } else {
+            // |coefficient| < 2^127 < 10^39: past 38 places nothing is left.
+            match 10i128.checked_pow(self.exponent.unsigned_abs()) {
+                Some(scale) => self.coefficient / scale,
+                None => 0,
+            }
+        };
+        i64::try_from(value).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,12 +14,21 @@
 //! sorts below null), and borrowing lets `"$a.b"` read the input document
 //! without cloning it.
 
+mod args;
 mod arith;
 mod basic;
+mod convert;
+mod date;
 mod decimal;
+mod numtext;
 mod ops;
 mod path;
+mod regex_ops;
+mod replace;
 mod special;
+mod strings;
+mod substr;
+mod trim;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -271,3 +280,9 @@ pub(crate) fn operator_names() -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_convert;
+#[cfg(test)]
+mod tests_date;
+#[cfg(test)]
+mod tests_string;

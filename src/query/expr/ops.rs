@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use bson::Bson;
 
-use super::{arith, basic, Value};
+use super::{arith, basic, convert, strings, substr, Value};
 use crate::query::{QueryError, QueryResult};
 
 /// An operator's implementation: a function of its evaluated arguments
@@ -88,6 +88,29 @@ pub(crate) static OPERATORS: &[OpDef] = &[
     op("$isArray", Arity::Exactly(1), basic::is_array),
     op("$isNumber", Arity::Exactly(1), basic::is_number),
     op("$type", Arity::Exactly(1), basic::type_of),
+    // Strings (the named-argument ones, $trim, $regexFind, $replaceOne, …,
+    // are special forms).
+    op("$concat", Arity::Any, strings::concat),
+    op("$toLower", Arity::Exactly(1), strings::to_lower),
+    op("$toUpper", Arity::Exactly(1), strings::to_upper),
+    op("$strcasecmp", Arity::Exactly(2), strings::strcasecmp),
+    op("$strLenBytes", Arity::Exactly(1), strings::str_len_bytes),
+    op("$strLenCP", Arity::Exactly(1), strings::str_len_cp),
+    op("$split", Arity::Exactly(2), strings::split),
+    op("$substr", Arity::Exactly(3), substr::substr_bytes),
+    op("$substrBytes", Arity::Exactly(3), substr::substr_bytes),
+    op("$substrCP", Arity::Exactly(3), substr::substr_cp),
+    op("$indexOfBytes", Arity::Range(2, 4), substr::index_of_bytes),
+    op("$indexOfCP", Arity::Range(2, 4), substr::index_of_cp),
+    // Type conversion ($convert itself is a special form).
+    op("$toBool", Arity::Exactly(1), convert::to_bool),
+    op("$toDate", Arity::Exactly(1), convert::to_date),
+    op("$toDecimal", Arity::Exactly(1), convert::to_decimal),
+    op("$toDouble", Arity::Exactly(1), convert::to_double),
+    op("$toInt", Arity::Exactly(1), convert::to_int),
+    op("$toLong", Arity::Exactly(1), convert::to_long),
+    op("$toObjectId", Arity::Exactly(1), convert::to_object_id),
+    op("$toString", Arity::Exactly(1), convert::to_string),
 ];
 
 /// Finds an operator by name.

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use bson::Bson;
 
-use super::{is_truthy, Ctx, Node, Scope, Value};
+use super::date::{arith as date_arith, format as date_format, parse as date_parse, parts, trunc};
+use super::{convert, is_truthy, regex_ops, replace, trim, Ctx, Node, Scope, Value};
 use crate::query::{QueryError, QueryResult};
 
 /// A compiled special form.
@@ -29,6 +30,39 @@ pub(crate) static SPECIAL_FORMS: &[(&str, ParseFn)] = &[
     ("$and", parse_and),
     ("$or", parse_or),
     ("$ifNull", parse_if_null),
+    // Strings with named arguments.
+    ("$trim", trim::parse_trim_both),
+    ("$ltrim", trim::parse_ltrim),
+    ("$rtrim", trim::parse_rtrim),
+    ("$replaceOne", replace::parse_replace_one),
+    ("$replaceAll", replace::parse_replace_all),
+    ("$regexMatch", regex_ops::parse_regex_match),
+    ("$regexFind", regex_ops::parse_regex_find),
+    ("$regexFindAll", regex_ops::parse_regex_find_all),
+    // Type conversion with onError/onNull.
+    ("$convert", convert::parse_convert),
+    // Dates: the extractors take `<date>` or `{date, timezone}`.
+    ("$year", parts::parse_year),
+    ("$month", parts::parse_month),
+    ("$dayOfMonth", parts::parse_day_of_month),
+    ("$hour", parts::parse_hour),
+    ("$minute", parts::parse_minute),
+    ("$second", parts::parse_second),
+    ("$millisecond", parts::parse_millisecond),
+    ("$dayOfYear", parts::parse_day_of_year),
+    ("$dayOfWeek", parts::parse_day_of_week),
+    ("$week", parts::parse_week),
+    ("$isoWeekYear", parts::parse_iso_week_year),
+    ("$isoWeek", parts::parse_iso_week),
+    ("$isoDayOfWeek", parts::parse_iso_day_of_week),
+    ("$dateToParts", parts::parse_date_to_parts),
+    ("$dateFromParts", parts::parse_date_from_parts),
+    ("$dateToString", date_format::parse_date_to_string),
+    ("$dateFromString", date_parse::parse_date_from_string),
+    ("$dateAdd", date_arith::parse_date_add),
+    ("$dateSubtract", date_arith::parse_date_subtract),
+    ("$dateDiff", date_arith::parse_date_diff),
+    ("$dateTrunc", trunc::parse_date_trunc),
 ];
 
 /// `$literal`: the argument, unparsed.
