@@ -10,9 +10,13 @@
 //! or an operand is NaN or infinite, we refuse with "decimal arithmetic not
 //! supported yet" rather than round differently from the server.
 
+mod quantize;
+
 use bson::Decimal128;
 
 use crate::query::{QueryError, QueryResult};
+
+pub(crate) use quantize::Rounding;
 
 /// The exponent bias of decimal128.
 const BIAS: i32 = 6176;
