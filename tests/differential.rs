@@ -25,6 +25,8 @@
 mod common;
 #[path = "differential/corpus.rs"]
 mod corpus;
+#[path = "differential/corpus_exprs_array.rs"]
+mod corpus_exprs_array;
 #[path = "differential/generate.rs"]
 mod generate;
 

@@ -29,14 +29,16 @@ fn with_id(id: &str, mut d: Document) -> Document {
 }
 
 pub fn suites() -> Vec<Suite> {
-    vec![
+    let mut suites = vec![
         mixed(),
         nested(),
         runs(),
         regressions(),
         positional(),
         booleans(),
-    ]
+    ];
+    suites.extend(super::corpus_exprs_array::suites());
+    suites
 }
 
 /// Awkward values under one field `a`: every numeric type, NaN, null vs

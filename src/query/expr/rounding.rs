@@ -46,17 +46,44 @@ fn numeric<'b>(name: &str, value: Option<&'b Bson>) -> QueryResult<&'b Bson> {
         })
 }
 
+/// The decimal128 quiet NaN (combination field 11111, all else zero).
+fn decimal_nan() -> Decimal128 {
+    let mut bytes = [0u8; 16];
+    bytes[15] = 0x7c;
+    Decimal128::from_bytes(bytes)
+}
+
 /// Whether a decimal's sign bit is set (also for -0 and -NaN).
 fn sign_bit(d: &Decimal128) -> bool {
     d.bytes()[15] & 0x80 != 0
 }
 
+/// What rounding a decimal to a place does when the result would need
+/// more than the 34 digits decimal128 holds (the value then has no digits
+/// past the place, so only its representation is at stake).
+#[derive(Debug, Clone, Copy)]
+enum Overflow {
+    /// NaN, IEEE's invalid-operation result (`$ceil`, `$floor`, as the server).
+    NaN,
+    /// The value with as many digits as fit (`$round`, `$trunc`, as the server).
+    Widen,
+}
+
 /// A decimal quantized to `10^exponent`, keeping the sign of a zero result.
-/// NaN and the infinities come back unchanged, and so does a value whose
-/// result would need more than 34 digits: it has no digits past the place.
-fn quantize_decimal(d: Decimal128, exponent: i32, mode: Rounding) -> QueryResult<Decimal128> {
-    let Some(q) = Dec::from_decimal128(&d).and_then(|v| v.quantize(exponent, mode)) else {
+/// NaN and the infinities come back unchanged.
+fn quantize_decimal(
+    d: Decimal128,
+    exponent: i32,
+    mode: Rounding,
+    overflow: Overflow,
+) -> QueryResult<Decimal128> {
+    let Some(value) = Dec::from_decimal128(&d) else {
         return Ok(d);
+    };
+    let q = match (value.quantize(exponent, mode), overflow) {
+        (Some(q), _) => q,
+        (None, Overflow::Widen) => value.widened_towards(exponent),
+        (None, Overflow::NaN) => return Ok(decimal_nan()),
     };
     let mut out = q.to_decimal128()?;
     if q.is_zero() && sign_bit(&d) {
@@ -92,7 +119,7 @@ fn to_integer<'a>(name: &str, mut args: Vec<Value<'a>>, mode: Rounding) -> Query
         } else {
             f.floor()
         }),
-        Bson::Decimal128(d) => Bson::Decimal128(quantize_decimal(*d, 0, mode)?),
+        Bson::Decimal128(d) => Bson::Decimal128(quantize_decimal(*d, 0, mode, Overflow::NaN)?),
         // Integers are already whole.
         _ => return Ok(arg),
     };
@@ -137,7 +164,9 @@ fn round_at<'a>(name: &str, mut args: Vec<Value<'a>>, mode: Rounding) -> QueryRe
     let exponent = i32::try_from(-place).unwrap_or(0);
     let result = match number {
         Bson::Double(f) => Bson::Double(round_double(*f, place, mode)?),
-        Bson::Decimal128(d) => Bson::Decimal128(quantize_decimal(*d, exponent, mode)?),
+        Bson::Decimal128(d) => {
+            Bson::Decimal128(quantize_decimal(*d, exponent, mode, Overflow::Widen)?)
+        }
         Bson::Int32(_) | Bson::Int64(_) if place >= 0 => return Ok(arg),
         Bson::Int32(i) => round_integer(name, i64::from(*i), place, mode)
             .map(|r| i32::try_from(r).map_or(Bson::Int64(r), Bson::Int32))?,

@@ -57,6 +57,8 @@ fn ceil_and_floor_keep_the_type() {
     check(bson!({"$floor": dec("-1.01")}), dec("-2"));
     check(bson!({"$ceil": dec("-0.5")}), dec("-0"));
     check(bson!({"$ceil": dec("5E+3")}), dec("5000"));
+    // Too many digits at exponent 0: IEEE quantize's NaN, as the server gives.
+    check(bson!({"$floor": dec("1E+40")}), dec("NaN"));
     check(bson!({"$ceil": null}), Bson::Null);
     assert_eq!(eval(bson!({"$floor": "$x"})).unwrap(), Some(Bson::Null));
     assert_eq!(
@@ -96,6 +98,15 @@ fn round_is_half_even_through_decimal() {
     check(bson!({"$round": [dec("1.5"), 2]}), dec("1.50"));
     check(bson!({"$round": [dec("1234.5678"), -2]}), dec("1.2E+3"));
     check(bson!({"$round": [dec("-0.4"), 0]}), dec("-0"));
+    // Past 34 digits the value keeps as many as fit.
+    check(
+        bson!({"$round": [dec("1.5"), 100]}),
+        dec("1.500000000000000000000000000000000"),
+    );
+    check(
+        bson!({"$trunc": [dec("1E+40"), 0]}),
+        dec("1.000000000000000000000000000000000E+40"),
+    );
     check(bson!({"$round": [f64::NAN, 1]}), bson!(f64::NAN));
     check(bson!({"$round": [null, 1]}), Bson::Null);
     check(bson!({"$round": [1.5, null]}), Bson::Null);

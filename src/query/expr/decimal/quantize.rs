@@ -84,6 +84,23 @@ impl Dec {
         })
     }
 
+    /// The same value with its exponent lowered towards `exponent` as far
+    /// as 34 digits allow: what a quantize that overflows can keep.
+    pub(crate) fn widened_towards(self, exponent: i32) -> Dec {
+        let Dec {
+            mut coefficient,
+            exponent: mut own,
+        } = self;
+        while own > exponent && coefficient.unsigned_abs() * 10 < COEFF_LIMIT as u128 {
+            coefficient *= 10;
+            own -= 1;
+        }
+        Dec {
+            coefficient,
+            exponent: own,
+        }
+    }
+
     /// The value as an `i64`, when it is an integer in range.
     pub(crate) fn to_i64_exact(self) -> Option<i64> {
         let Dec {
@@ -177,6 +194,15 @@ mod tests {
         assert!(dec("1E+40").quantize(0, Rounding::Floor).is_none());
         assert!(dec("1.5").quantize(-100, Rounding::HalfEven).is_none());
         assert!(dec("0").quantize(-100, Rounding::HalfEven).is_some());
+        assert_eq!(
+            text(Some(dec("1.5").widened_towards(-100))),
+            "1.500000000000000000000000000000000"
+        );
+        assert_eq!(
+            text(Some(dec("1E+40").widened_towards(0))),
+            "1.000000000000000000000000000000000E+40"
+        );
+        assert_eq!(text(Some(dec("2.50").widened_towards(1))), "2.50");
     }
 
     #[test]
