@@ -638,6 +638,98 @@ fn arith() -> Suite {
             x(bson!({ op: [1, 2] })),
         ]);
     }
+    // Decimal results, rounded to 34 digits.
+    for value in [
+        "2",
+        "4",
+        "4.00",
+        "1E+2",
+        "0.04",
+        "2E-7",
+        "1.5",
+        "0",
+        "-0",
+        "Infinity",
+        "NaN",
+        "123456789012345678901234567890.1234",
+        "1E-6000",
+    ] {
+        cases.push(x(bson!({ "$sqrt": dec(value) })));
+    }
+    for value in [
+        "0",
+        "0.00",
+        "1",
+        "-1",
+        "2.5",
+        "100",
+        "1E-20",
+        "-7.55",
+        "20000",
+        "-20000",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "14000",
+        "-14000",
+    ] {
+        cases.push(x(bson!({ "$exp": dec(value) })));
+    }
+    for value in [
+        "1",
+        "1.0",
+        "10",
+        "0.5",
+        "2.5",
+        "1E+100",
+        "1E-100",
+        "123456.789",
+        "Infinity",
+        "NaN",
+        "9.999999999999999999999999999999999E+6144",
+    ] {
+        cases.push(x(bson!({ "$ln": dec(value) })));
+        cases.push(x(bson!({ "$log10": dec(value) })));
+    }
+    cases.extend([
+        x(bson!({ "$log10": dec("100") })),
+        x(bson!({ "$log10": dec("0.001") })),
+        x(bson!({ "$log10": dec("1.000") })),
+        x(bson!({ "$log10": dec("1E+10") })),
+        x(bson!({ "$ln": dec("0") })),
+        x(bson!({ "$ln": dec("-1") })),
+        x(bson!({ "$log10": dec("-Infinity") })),
+        x(bson!({ "$log": [dec("8"), 2] })),
+        x(bson!({ "$log": [2, dec("8")] })),
+        x(bson!({ "$log": [dec("1000"), 10] })),
+        x(bson!({ "$log": [dec("10"), 2.5] })),
+        x(bson!({ "$log": [dec("5"), dec("0.5")] })),
+        x(bson!({ "$log": ["$z", "$i"] })),
+        x(bson!({ "$log": [dec("0"), 10] })),
+        x(bson!({ "$log": [dec("10"), dec("1")] })),
+        x(bson!({ "$log": [dec("10"), dec("-2")] })),
+        x(bson!({ "$pow": [dec("3"), 2] })),
+        x(bson!({ "$pow": [dec("2"), -1] })),
+        x(bson!({ "$pow": [dec("2"), -2] })),
+        x(bson!({ "$pow": [dec("10"), -2] })),
+        x(bson!({ "$pow": [dec("2"), 200] })),
+        x(bson!({ "$pow": [dec("1.1"), 100] })),
+        x(bson!({ "$pow": [dec("1.5"), dec("2.5")] })),
+        x(bson!({ "$pow": [dec("4"), 0.5] })),
+        x(bson!({ "$pow": [dec("1E+10"), 2] })),
+        x(bson!({ "$pow": [dec("0.5"), 3] })),
+        x(bson!({ "$pow": [dec("2"), 0] })),
+        x(bson!({ "$pow": [dec("0"), 2] })),
+        x(bson!({ "$pow": [dec("0"), 0.5] })),
+        x(bson!({ "$pow": [dec("1"), 7] })),
+        x(bson!({ "$pow": [2.5, dec("2")] })),
+        x(bson!({ "$pow": [2, dec("10")] })),
+        x(bson!({ "$pow": ["$z", "$d"] })),
+        x(bson!({ "$pow": ["$i", "$z"] })),
+        x(bson!({ "$pow": [dec("1E+5000"), 2] })),
+        x(bson!({ "$pow": [dec("-8"), dec("0.5")] })),
+        x(bson!({ "$pow": [dec("NaN"), 2] })),
+    ]);
     cases.extend([
         x(bson!({ "$exp": 710 })),
         x(bson!({ "$exp": -1000 })),
@@ -706,6 +798,18 @@ fn arith() -> Suite {
             "$trunc: \"If <place> resolves to a positive integer, $trunc truncates to <place> decimal places.\" (1.5 has no digit past the first place)",
             "the server's double arithmetic gives 1.5000000000000002",
             Expected::Docs(vec![doc! { "r": 1.5 }]),
+        ),
+        deviation(
+            on("n1", bson!({ "$pow": [dec("-2"), 3] })),
+            "$pow: \"Raises a number to the specified exponent and returns the result.\" (-2 cubed is -8)",
+            "the server gives NaN for any negative decimal base",
+            Expected::Docs(vec![doc! { "r": dec("-8.000000000000000000000000000000000") }]),
+        ),
+        deviation(
+            on("n1", bson!({ "$pow": [dec("-2"), 2] })),
+            "$pow: \"Raises a number to the specified exponent and returns the result.\" (-2 squared is 4)",
+            "the server gives NaN for any negative decimal base",
+            Expected::Docs(vec![doc! { "r": dec("4.000000000000000000000000000000000") }]),
         ),
         deviation(
             on("n1", bson!({ "$pow": [-1, -3] })),

@@ -10,6 +10,7 @@
 //! or an operand is NaN or infinite, we refuse with "decimal arithmetic not
 //! supported yet" rather than round differently from the server.
 
+pub(crate) mod math;
 mod quantize;
 
 use bson::Decimal128;

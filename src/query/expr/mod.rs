@@ -17,6 +17,7 @@
 mod arith;
 mod array;
 mod basic;
+mod bignum;
 mod decimal;
 mod fields;
 mod integral;

@@ -2,17 +2,18 @@
 //!
 //! Integers and doubles are computed in double precision (the result is a
 //! double), except `$pow` of two integers, which stays an int or a long
-//! while the exact result fits. A decimal argument makes a decimal result;
-//! those need correctly rounded 34-digit transcendental functions, which
-//! the engine does not have, so they are refused rather than answered
-//! approximately — except where the server itself falls back to doubles
-//! (a non-positive or NaN decimal argument of `$ln`, `$log`, `$log10`).
+//! while the exact result fits. A decimal argument makes a decimal result,
+//! rounded to 34 digits (`decimal::math`), except where the server itself
+//! falls back to doubles: a non-positive or NaN decimal argument of `$ln`,
+//! `$log` and `$log10` takes the double path and its error.
 
 use std::borrow::Cow;
 
-use bson::Bson;
+use bson::{Bson, Decimal128};
 
 use super::arith::Num;
+use super::decimal::math::{self, classify, Class, Outcome};
+use super::decimal::Dec;
 use super::ops::{take, type_name};
 use super::Value;
 use crate::query::{QueryError, QueryResult};
@@ -22,9 +23,9 @@ fn some<'a>(value: Bson) -> QueryResult<Value<'a>> {
     Ok(Some(Cow::Owned(value)))
 }
 
-/// The refusal for a decimal result the engine cannot compute exactly.
-fn decimal_unsupported() -> QueryError {
-    QueryError::new("decimal arithmetic not supported yet")
+/// Wraps a decimal result.
+fn decimal<'a>(outcome: Outcome) -> QueryResult<Value<'a>> {
+    some(Bson::Decimal128(outcome.into_decimal128()?))
 }
 
 /// One argument of a single-argument operator: `Ok(None)` for null or
@@ -42,12 +43,24 @@ fn single_number(name: &str, mut args: Vec<Value<'_>>) -> QueryResult<Option<Num
     }
 }
 
-/// Whether a number is a decimal greater than zero (the decimal paths of
-/// `$ln`, `$log` and `$log10`; anything else falls back to doubles).
-fn positive_decimal(n: Num) -> bool {
+/// A number as the server coerces it to a decimal: integers exactly,
+/// doubles to 15 digits, NaN and the infinities as themselves.
+fn as_decimal(n: Num) -> Class {
     match n {
-        Num::Decimal(_) => n.to_dec().is_ok_and(|d| !d.is_zero() && !d.is_negative()),
-        _ => false,
+        Num::Decimal(d) => classify(&d),
+        Num::Double(f) if f.is_nan() => Class::NaN,
+        Num::Double(f) if f.is_infinite() => Class::Infinite(f < 0.0),
+        _ => n.to_dec().map_or(Class::NaN, Class::Finite),
+    }
+}
+
+/// Whether a decimal is greater than zero (where `$ln`, `$log` and
+/// `$log10` take their decimal path).
+fn positive(class: Class) -> bool {
+    match class {
+        Class::Finite(d) => !d.is_zero() && !d.is_negative(),
+        Class::Infinite(neg) => !neg,
+        Class::NaN => false,
     }
 }
 
@@ -57,16 +70,31 @@ pub(crate) fn sqrt(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     let Some(n) = single_number("$sqrt", args)? else {
         return some(Bson::Null);
     };
-    let f = n.to_f64();
-    if f < 0.0 {
+    if n.to_f64() < 0.0 {
         return Err(QueryError::new(
             "$sqrt's argument must be greater than or equal to 0",
         ));
     }
-    if let Num::Decimal(_) = n {
-        return Err(decimal_unsupported());
+    let Num::Decimal(d) = n else {
+        return some(Bson::Double(n.to_f64().sqrt()));
+    };
+    match classify(&d) {
+        // NaN, +Infinity and ±0 are their own square roots (a zero takes
+        // the exponent floor(e/2)).
+        Class::NaN | Class::Infinite(_) => some(Bson::Decimal128(d)),
+        Class::Finite(value) if value.is_zero() => {
+            let root = math::sqrt(value).into_decimal128()?;
+            some(Bson::Decimal128(with_sign_of(root, &d)))
+        }
+        Class::Finite(value) => decimal(math::sqrt(value)),
     }
-    some(Bson::Double(f.sqrt()))
+}
+
+/// `value` with `source`'s sign bit (for a zero result).
+fn with_sign_of(value: Decimal128, source: &Decimal128) -> Decimal128 {
+    let mut bytes = value.bytes();
+    bytes[15] = (bytes[15] & 0x7f) | (source.bytes()[15] & 0x80);
+    Decimal128::from_bytes(bytes)
 }
 
 /// `$exp`: e to the argument, a double (or a decimal for a decimal).
@@ -74,10 +102,14 @@ pub(crate) fn exp(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     let Some(n) = single_number("$exp", args)? else {
         return some(Bson::Null);
     };
-    if let Num::Decimal(_) = n {
-        return Err(decimal_unsupported());
+    let Num::Decimal(d) = n else {
+        return some(Bson::Double(n.to_f64().exp()));
+    };
+    match classify(&d) {
+        Class::NaN | Class::Infinite(false) => some(Bson::Decimal128(d)),
+        Class::Infinite(true) => decimal(Outcome::Finite(Dec::from_i64(0))),
+        Class::Finite(value) => decimal(math::exp(value)),
     }
-    some(Bson::Double(n.to_f64().exp()))
 }
 
 /// A logarithm's argument as a double, refused unless positive (or NaN).
@@ -92,26 +124,36 @@ fn log_argument(name: &str, n: Num) -> QueryResult<f64> {
     }
 }
 
-/// `$ln`: the natural logarithm.
-pub(crate) fn ln(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
-    let Some(n) = single_number("$ln", args)? else {
+/// `$ln` and `$log10`: the decimal path for a positive decimal, else doubles.
+fn logarithm<'a>(
+    name: &str,
+    args: Vec<Value<'a>>,
+    on_decimal: fn(Dec) -> Outcome,
+    on_double: fn(f64) -> f64,
+) -> QueryResult<Value<'a>> {
+    let Some(n) = single_number(name, args)? else {
         return some(Bson::Null);
     };
-    if positive_decimal(n) {
-        return Err(decimal_unsupported());
+    if let Num::Decimal(d) = n {
+        match classify(&d) {
+            Class::Finite(value) if positive(Class::Finite(value)) => {
+                return decimal(on_decimal(value))
+            }
+            Class::Infinite(false) => return some(Bson::Decimal128(d)),
+            _ => {}
+        }
     }
-    some(Bson::Double(log_argument("$ln", n)?.ln()))
+    some(Bson::Double(on_double(log_argument(name, n)?)))
+}
+
+/// `$ln`: the natural logarithm.
+pub(crate) fn ln(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
+    logarithm("$ln", args, math::ln, f64::ln)
 }
 
 /// `$log10`: the base-10 logarithm.
 pub(crate) fn log10(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
-    let Some(n) = single_number("$log10", args)? else {
-        return some(Bson::Null);
-    };
-    if positive_decimal(n) {
-        return Err(decimal_unsupported());
-    }
-    some(Bson::Double(log_argument("$log10", n)?.log10()))
+    logarithm("$log10", args, math::log10, f64::log10)
 }
 
 /// The two numbers of `$log` or `$pow`, `Ok(None)` when either is null or
@@ -137,15 +179,36 @@ fn two_numbers(
     Ok(Some((number(get(0), first)?, number(get(1), second)?)))
 }
 
+/// Whether either number is a decimal (the result is then a decimal).
+fn any_decimal(a: Num, b: Num) -> bool {
+    matches!(a, Num::Decimal(_)) || matches!(b, Num::Decimal(_))
+}
+
 /// `$log: [number, base]`.
 pub(crate) fn log(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     let Some((n, base)) = two_numbers("$log", ["argument", "base"], &args)? else {
         return some(Bson::Null);
     };
-    let decimal = matches!(n, Num::Decimal(_)) || matches!(base, Num::Decimal(_));
     let b = base.to_f64();
-    if decimal && positive_decimal_value(n) && positive_decimal_value(base) && b != 1.0 {
-        return Err(decimal_unsupported());
+    if any_decimal(n, base) {
+        let (x, y) = (as_decimal(n), as_decimal(base));
+        if positive(x) && positive(y) && b != 1.0 {
+            let outcome = match (x, y) {
+                (Class::Finite(x), Class::Finite(y)) => math::log(x, y),
+                // ln(+inf) / ln(b) and ln(x) / ln(+inf), signed as doubles are.
+                _ => {
+                    let q = n.to_f64().ln() / b.ln();
+                    if q.is_infinite() {
+                        Outcome::Infinite(q < 0.0)
+                    } else if q.is_nan() {
+                        Outcome::NaN
+                    } else {
+                        Outcome::Finite(Dec::from_i64(0))
+                    }
+                }
+            };
+            return decimal(outcome);
+        }
     }
     let x = log_argument("$log", n)?;
     if !((b > 0.0 && b != 1.0) || b.is_nan()) {
@@ -156,14 +219,6 @@ pub(crate) fn log(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     some(Bson::Double(x.ln() / b.ln()))
 }
 
-/// Whether a number of any type is greater than zero.
-fn positive_decimal_value(n: Num) -> bool {
-    match n {
-        Num::Decimal(_) => positive_decimal(n),
-        _ => n.to_f64() > 0.0,
-    }
-}
-
 /// `$pow: [base, exponent]`.
 pub(crate) fn pow(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     let Some((base, exponent)) = two_numbers("$pow", ["base", "exponent"], &args)? else {
@@ -171,12 +226,31 @@ pub(crate) fn pow(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     };
     let zero_to_negative =
         || QueryError::new("$pow cannot take a base of 0 and a negative exponent");
-    if matches!(base, Num::Decimal(_)) || matches!(exponent, Num::Decimal(_)) {
-        let (b, e) = (base.to_dec()?, exponent.to_dec()?);
-        if b.is_zero() && e.is_negative() {
+    if any_decimal(base, exponent) {
+        let (b, e) = (as_decimal(base), as_decimal(exponent));
+        let negative = |c: Class| match c {
+            Class::Finite(d) => d.is_negative(),
+            Class::Infinite(neg) => neg,
+            Class::NaN => false,
+        };
+        if matches!(b, Class::Finite(d) if d.is_zero()) && negative(e) {
             return Err(zero_to_negative());
         }
-        return Err(decimal_unsupported());
+        let outcome = match (b, e) {
+            (Class::Finite(b), Class::Finite(e)) => math::pow(b, e),
+            // Infinities and NaN: as doubles behave, in decimal.
+            _ => {
+                let r = base.to_f64().powf(exponent.to_f64());
+                if r.is_nan() {
+                    Outcome::NaN
+                } else if r.is_infinite() {
+                    Outcome::Infinite(r < 0.0)
+                } else {
+                    Dec::from_f64(r).map_or(Outcome::NaN, Outcome::Finite)
+                }
+            }
+        };
+        return decimal(outcome);
     }
     let (b, e) = (base.to_f64(), exponent.to_f64());
     if b == 0.0 && e < 0.0 {

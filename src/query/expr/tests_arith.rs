@@ -183,9 +183,29 @@ fn sqrt_exp_logs() {
         err(bson!({"$exp": "a"})),
         "$exp only supports numeric types, not string"
     );
-    // Decimal results are refused rather than approximated.
-    assert!(err(bson!({"$sqrt": dec("2")})).contains("decimal"));
-    assert!(err(bson!({"$exp": dec("1")})).contains("decimal"));
+    // Decimals give decimals, rounded to 34 digits.
+    check(
+        bson!({"$sqrt": dec("2")}),
+        dec("1.414213562373095048801688724209698"),
+    );
+    check(bson!({"$sqrt": dec("-0")}), dec("-0"));
+    check(bson!({"$sqrt": dec("Infinity")}), dec("Infinity"));
+    assert!(err(bson!({"$sqrt": dec("-Infinity")})).contains("greater than or equal"));
+    check(
+        bson!({"$exp": dec("1")}),
+        dec("2.718281828459045235360287471352662"),
+    );
+    check(bson!({"$exp": dec("-Infinity")}), dec("0"));
+    check(
+        bson!({"$ln": dec("10")}),
+        dec("2.302585092994045684017991454684364"),
+    );
+    check(bson!({"$ln": dec("Infinity")}), dec("Infinity"));
+    check(bson!({"$log10": dec("1E+10")}), dec("10"));
+    check(
+        bson!({"$log": [dec("8"), 2]}),
+        dec("3.000000000000000000000000000000000"),
+    );
 }
 
 #[test]
@@ -223,4 +243,15 @@ fn pow_keeps_integers_exact() {
         err(bson!({"$pow": [2, "2"]})),
         "$pow's exponent must be numeric, not string"
     );
+    check(
+        bson!({"$pow": [dec("2"), 10]}),
+        dec("1024.000000000000000000000000000000"),
+    );
+    check(
+        bson!({"$pow": [2, dec("0.5")]}),
+        dec("1.414213562373095048801688724209698"),
+    );
+    check(bson!({"$pow": [dec("-8"), dec("0.5")]}), dec("NaN"));
+    check(bson!({"$pow": [dec("7"), 0]}), dec("1"));
+    assert!(err(bson!({"$pow": [dec("0"), -1]})).contains("base of 0"));
 }
