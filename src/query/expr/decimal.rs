@@ -9,6 +9,9 @@
 //! in `i128` (e.g. `1E+40 + 1`, or a product of two 20-digit coefficients),
 //! or an operand is NaN or infinite, we refuse with "decimal arithmetic not
 //! supported yet" rather than round differently from the server.
+//!
+//! [`quantize`] rounds to a given exponent (`$round`, `$trunc`, `$ceil`,
+//! `$floor`); [`math`] has square roots, exponentials, logarithms and powers.
 
 pub(crate) mod math;
 mod quantize;
