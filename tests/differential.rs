@@ -25,6 +25,8 @@
 mod common;
 #[path = "differential/corpus.rs"]
 mod corpus;
+#[path = "differential/corpus_exprs_array.rs"]
+mod corpus_exprs_array;
 #[path = "differential/corpus_exprs_string.rs"]
 mod corpus_exprs_string;
 #[path = "differential/corpus_window.rs"]

@@ -39,6 +39,7 @@ pub fn suites() -> Vec<Suite> {
     ];
     suites.extend(super::corpus_window::suites());
     suites.extend(super::corpus_exprs_string::suites());
+    suites.extend(super::corpus_exprs_array::suites());
     suites
 }
 

@@ -9,10 +9,18 @@
 //! in `i128` (e.g. `1E+40 + 1`, or a product of two 20-digit coefficients),
 //! or an operand is NaN or infinite, we refuse with "decimal arithmetic not
 //! supported yet" rather than round differently from the server.
+//!
+//! [`quantize`] rounds to a given exponent (`$round`, `$trunc`, `$ceil`,
+//! `$floor`); [`math`] has square roots, exponentials, logarithms and powers.
+
+pub(crate) mod math;
+mod quantize;
 
 use bson::Decimal128;
 
 use crate::query::{QueryError, QueryResult};
+
+pub(crate) use quantize::Rounding;
 
 /// The exponent bias of decimal128.
 const BIAS: i32 = 6176;

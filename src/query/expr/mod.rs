@@ -4,7 +4,7 @@
 //! [`ops::OPERATORS`]: its name, its arity and a function over its already
 //! evaluated arguments. The few operators that must control the evaluation
 //! of their own arguments (`$cond`, `$and`/`$or` short-circuit, `$ifNull`,
-//! and later `$let`, `$switch`, `$map`, …) are *special forms*: entries in
+//! `$let`, `$switch`, `$map`, …) are *special forms*: entries in
 //! [`special::SPECIAL_FORMS`] whose parse function builds a
 //! [`special::SpecialForm`] object. Adding an operator never touches the
 //! evaluator itself.
@@ -16,21 +16,36 @@
 
 mod args;
 mod arith;
+mod array;
 mod basic;
+mod bignum;
 mod convert;
 mod date;
 mod decimal;
+mod fields;
+mod integral;
+mod named;
 mod numtext;
+mod object;
 mod ops;
 mod path;
+mod powers;
 mod regex_ops;
 mod replace;
+mod rounding;
+mod sets;
+mod sort_array;
 mod special;
+mod stats;
 mod strings;
 mod substr;
+mod switch;
 mod trim;
+mod vars;
+mod zip;
 
 use std::borrow::Cow;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use bson::{Bson, Document};
@@ -73,8 +88,8 @@ pub(crate) enum Node {
     Special(Arc<dyn SpecialForm>),
 }
 
-/// The variables a parse can see; `$let` and friends will push user
-/// variables here, and [`Ctx::vars`] holds their values by the same index.
+/// The variables a parse can see; `$let` and friends push user variables
+/// here, and [`Ctx::vars`] holds their values by the same index.
 #[derive(Debug, Default)]
 pub(crate) struct Scope {
     /// User variable names in scope, outermost first.
@@ -91,7 +106,6 @@ impl Scope {
 
     /// Parses `body` with extra user variables in scope (for `$let`, `$map`…);
     /// their slots are the returned base index onwards.
-    #[allow(dead_code)] // The hook for $let/$map/$filter/$reduce.
     pub(crate) fn with_vars<T>(
         &mut self,
         names: &[String],
@@ -105,13 +119,33 @@ impl Scope {
     }
 }
 
+/// The value bound to a user variable: borrowed from the input, or
+/// computed and shared (cheaply) by every context that can see it.
+#[derive(Debug, Clone)]
+pub(crate) enum Binding<'a> {
+    /// A value inside the document or the expression.
+    Borrowed(&'a Bson),
+    /// A computed value.
+    Shared(Rc<Bson>),
+}
+
+impl<'a> Binding<'a> {
+    /// Binds an evaluated value; missing stays missing (`None`).
+    pub(crate) fn of(value: Value<'a>) -> Option<Binding<'a>> {
+        value.map(|v| match v {
+            Cow::Borrowed(b) => Binding::Borrowed(b),
+            Cow::Owned(b) => Binding::Shared(Rc::new(b)),
+        })
+    }
+}
+
 /// What an expression is evaluated against.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx<'a> {
-    /// `$$ROOT`, which is also `$$CURRENT` here.
+    /// `$$ROOT`, which is also `$$CURRENT` unless a `$let` rebinds it.
     pub(crate) root: &'a Document,
     /// Values of user variables, by the slot [`Scope::lookup`] gave.
-    pub(crate) vars: Vec<Value<'a>>,
+    pub(crate) vars: Vec<Option<Binding<'a>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -281,8 +315,14 @@ pub(crate) fn operator_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_arith;
+#[cfg(test)]
+mod tests_array;
+#[cfg(test)]
 mod tests_convert;
 #[cfg(test)]
 mod tests_date;
 #[cfg(test)]
 mod tests_string;
+#[cfg(test)]
+mod tests_vars;

@@ -5,7 +5,9 @@ use std::sync::OnceLock;
 
 use bson::Bson;
 
-use super::{arith, basic, convert, strings, substr, Value};
+use super::{
+    arith, array, basic, convert, object, powers, rounding, sets, stats, strings, substr, Value,
+};
 use crate::query::{QueryError, QueryResult};
 
 /// An operator's implementation: a function of its evaluated arguments
@@ -18,10 +20,8 @@ pub(crate) enum Arity {
     /// Exactly this many.
     Exactly(usize),
     /// This many or more.
-    #[allow(dead_code)] // For the follow-up operators ($concat, $concatArrays, …).
     AtLeast(usize),
     /// Between the two, inclusive.
-    #[allow(dead_code)] // For the follow-up operators ($round, $trunc, $indexOfArray, …).
     Range(usize, usize),
     /// Any number.
     Any,
@@ -73,6 +73,21 @@ pub(crate) static OPERATORS: &[OpDef] = &[
     op("$divide", Arity::Exactly(2), arith::divide),
     op("$mod", Arity::Exactly(2), arith::modulo),
     op("$abs", Arity::Exactly(1), arith::abs),
+    op("$ceil", Arity::Exactly(1), rounding::ceil),
+    op("$floor", Arity::Exactly(1), rounding::floor),
+    op("$round", Arity::Range(1, 2), rounding::round),
+    op("$trunc", Arity::Range(1, 2), rounding::trunc),
+    op("$sqrt", Arity::Exactly(1), powers::sqrt),
+    op("$pow", Arity::Exactly(2), powers::pow),
+    op("$exp", Arity::Exactly(1), powers::exp),
+    op("$ln", Arity::Exactly(1), powers::ln),
+    op("$log", Arity::Exactly(2), powers::log),
+    op("$log10", Arity::Exactly(1), powers::log10),
+    // Accumulators as expressions.
+    op("$sum", Arity::Any, stats::sum),
+    op("$avg", Arity::Any, stats::avg),
+    op("$min", Arity::Any, stats::min),
+    op("$max", Arity::Any, stats::max),
     // Comparison.
     op("$eq", Arity::Exactly(2), basic::eq),
     op("$ne", Arity::Exactly(2), basic::ne),
@@ -83,7 +98,33 @@ pub(crate) static OPERATORS: &[OpDef] = &[
     op("$cmp", Arity::Exactly(2), basic::cmp),
     // Boolean (the short-circuiting $and/$or are special forms).
     op("$not", Arity::Exactly(1), basic::not),
-    // Arrays and types.
+    // Arrays.
+    op("$arrayElemAt", Arity::Exactly(2), array::array_elem_at),
+    op("$first", Arity::Exactly(1), array::first),
+    op("$last", Arity::Exactly(1), array::last),
+    op("$slice", Arity::Range(2, 3), array::slice),
+    op("$in", Arity::Exactly(2), array::in_array),
+    op("$indexOfArray", Arity::Range(2, 4), array::index_of_array),
+    op("$concatArrays", Arity::Any, array::concat_arrays),
+    op("$range", Arity::Range(2, 3), array::range),
+    op("$reverseArray", Arity::Exactly(1), array::reverse_array),
+    // Sets.
+    op("$setUnion", Arity::Any, sets::set_union),
+    op("$setIntersection", Arity::Any, sets::set_intersection),
+    op("$setDifference", Arity::Exactly(2), sets::set_difference),
+    op("$setEquals", Arity::AtLeast(2), sets::set_equals),
+    op("$setIsSubset", Arity::Exactly(2), sets::set_is_subset),
+    op(
+        "$allElementsTrue",
+        Arity::Exactly(1),
+        sets::all_elements_true,
+    ),
+    op("$anyElementTrue", Arity::Exactly(1), sets::any_element_true),
+    // Objects.
+    op("$mergeObjects", Arity::Any, object::merge_objects),
+    op("$objectToArray", Arity::Exactly(1), object::object_to_array),
+    op("$arrayToObject", Arity::Exactly(1), object::array_to_object),
+    // Array size and types.
     op("$size", Arity::Exactly(1), basic::size),
     op("$isArray", Arity::Exactly(1), basic::is_array),
     op("$isNumber", Arity::Exactly(1), basic::is_number),

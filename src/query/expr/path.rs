@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use bson::Bson;
 
-use super::{Ctx, Scope, Value};
+use super::{Binding, Ctx, Scope, Value};
 use crate::query::{QueryError, QueryResult};
 
 /// How deeply nested arrays a path walks through before giving up.
@@ -13,7 +13,7 @@ const MAX_ARRAY_DEPTH: usize = 200;
 /// Which variable a path starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Var {
-    /// `$$ROOT`, and `$$CURRENT` (identical while `$$CURRENT` is never rebound).
+    /// `$$ROOT`, and `$$CURRENT` while no `$let` rebinds it.
     Root,
     /// `$$REMOVE`: always missing.
     Remove,
@@ -75,6 +75,12 @@ pub(crate) fn split_path(path: &str) -> QueryResult<Vec<String>> {
         .collect()
 }
 
+/// What `$$CURRENT` (and so every `"$a.b"`) refers to: `$$ROOT`, unless a
+/// `$let` or `$map` in scope rebinds `CURRENT`, as the server allows.
+fn current(scope: &Scope) -> Var {
+    scope.lookup("CURRENT").map_or(Var::Root, Var::User)
+}
+
 impl FieldPath {
     /// Parses a string that starts with `$`.
     pub(crate) fn parse(text: &str, scope: &Scope) -> QueryResult<FieldPath> {
@@ -86,7 +92,7 @@ impl FieldPath {
         }
         let Some(var_path) = rest.strip_prefix('$') else {
             return Ok(FieldPath {
-                var: Var::Root,
+                var: current(scope),
                 segments: split_path(rest)?,
             });
         };
@@ -94,9 +100,11 @@ impl FieldPath {
             Some((name, tail)) => (name, Some(tail)),
             None => (var_path, None),
         };
+        super::vars::validate_read_name(name)?;
         let var =
             match name {
-                "ROOT" | "CURRENT" => Var::Root,
+                "ROOT" => Var::Root,
+                "CURRENT" => current(scope),
                 "REMOVE" => Var::Remove,
                 _ => Var::User(scope.lookup(name).ok_or_else(|| {
                     QueryError::new(format!("Use of undefined variable: {name}"))
@@ -126,8 +134,8 @@ impl FieldPath {
                     return Ok(None);
                 };
                 match value {
-                    Cow::Borrowed(v) => walk(v, &self.segments, 0),
-                    Cow::Owned(v) => {
+                    Binding::Borrowed(v) => walk(v, &self.segments, 0),
+                    Binding::Shared(v) => {
                         Ok(walk(v, &self.segments, 0)?.map(|v| Cow::Owned(v.into_owned())))
                     }
                 }

@@ -1,8 +1,10 @@
 //! Special forms: operators that decide themselves which of their
-//! arguments to evaluate (`$cond`, `$and`, `$or`, `$ifNull`) or that take
-//! their argument unparsed (`$literal`). `$let`, `$switch`, `$map`,
-//! `$filter` and `$reduce` belong here too: each is a struct implementing
-//! [`SpecialForm`] plus one entry in [`SPECIAL_FORMS`].
+//! arguments to evaluate (`$cond`, `$and`, `$or`, `$ifNull`, `$switch`),
+//! that take their argument unparsed (`$literal`), that bind variables
+//! (`$let`, `$map`, `$filter`, `$reduce`) or that take named parameters
+//! checked when parsed (`$zip`, `$sortArray`, `$getField`, …). Each is a
+//! struct implementing [`SpecialForm`] plus one entry in [`SPECIAL_FORMS`];
+//! the longer ones live in their family's module.
 
 use std::borrow::Cow;
 use std::fmt::Debug;
@@ -11,7 +13,10 @@ use std::sync::Arc;
 use bson::Bson;
 
 use super::date::{arith as date_arith, format as date_format, parse as date_parse, parts, trunc};
-use super::{convert, is_truthy, regex_ops, replace, trim, Ctx, Node, Scope, Value};
+use super::{
+    convert, fields, is_truthy, regex_ops, replace, sort_array, switch, trim, vars, zip, Ctx, Node,
+    Scope, Value,
+};
 use crate::query::{QueryError, QueryResult};
 
 /// A compiled special form.
@@ -63,6 +68,16 @@ pub(crate) static SPECIAL_FORMS: &[(&str, ParseFn)] = &[
     ("$dateSubtract", date_arith::parse_date_subtract),
     ("$dateDiff", date_arith::parse_date_diff),
     ("$dateTrunc", trunc::parse_date_trunc),
+    ("$switch", switch::parse_switch),
+    ("$let", vars::parse_let),
+    ("$map", vars::parse_map),
+    ("$filter", vars::parse_filter),
+    ("$reduce", vars::parse_reduce),
+    ("$zip", zip::parse_zip),
+    ("$sortArray", sort_array::parse_sort_array),
+    ("$getField", fields::parse_get_field),
+    ("$setField", fields::parse_set_field),
+    ("$unsetField", fields::parse_unset_field),
 ];
 
 /// `$literal`: the argument, unparsed.
