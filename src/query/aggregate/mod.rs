@@ -19,9 +19,18 @@
 //! in the same order.
 
 mod accumulators;
+mod bucket;
+mod bucket_auto;
+mod facet;
+mod granularity;
 mod group;
+mod lookup;
 mod project;
+mod replace;
+mod sample;
+mod sort_by_count;
 mod stages;
+mod union;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -206,6 +215,15 @@ static STAGES: &[(&str, StageParser)] = &[
     ("$skip", stages::parse_skip),
     ("$unwind", stages::parse_unwind),
     ("$count", stages::parse_count),
+    ("$replaceRoot", replace::parse_replace_root),
+    ("$replaceWith", replace::parse_replace_with),
+    ("$sortByCount", sort_by_count::parse_sort_by_count),
+    ("$bucket", bucket::parse_bucket),
+    ("$bucketAuto", bucket_auto::parse_bucket_auto),
+    ("$facet", facet::parse_facet),
+    ("$sample", sample::parse_sample),
+    ("$lookup", lookup::parse_lookup),
+    ("$unionWith", union::parse_union_with),
 ];
 
 /// A compiled aggregation pipeline.
@@ -348,4 +366,5 @@ pub(crate) fn set_path(doc: &mut Document, segments: &[String], value: Bson) {
 
 #[cfg(test)]
 mod tests;
-
+#[cfg(test)]
+mod tests_stages;
