@@ -136,7 +136,7 @@ impl BucketAuto {
     }
 
     /// Sets a full bucket's upper boundary, first taking in the following
-    /// documents that belong with it: those with its last key, or with a
+    /// documents that belong with it: those with its last key, and with a
     /// granularity those below its rounded-up boundary.
     fn close(
         &self,
@@ -147,9 +147,11 @@ impl BucketAuto {
         match self.granularity {
             Some(g) => {
                 let boundary = g.round_up(&bucket.max)?;
-                while let Some((key, doc)) =
-                    sorted.next_if(|(key, _)| compare(&boundary, key) == Ordering::Greater)
-                {
+                // Keys below the rounded boundary, and keys equal to the
+                // last one (a boundary of zero rounds to itself).
+                while let Some((key, doc)) = sorted.next_if(|(key, _)| {
+                    compare(&boundary, key) == Ordering::Greater || equal(key, &bucket.max)
+                }) {
                     self.add(bucket, key, &doc, env)?;
                 }
                 // A boundary of zero (all keys zero) would make this bucket

@@ -19,6 +19,7 @@ use bson::{doc, Bson, Document};
 use super::{map_each, set_path, sub_pipeline_specs, Docs, Env, ParseCtx, Pipeline, Stage};
 use crate::query::expr::{path_segments, type_name, Expr};
 use crate::query::filter::Filter;
+use crate::query::path::array_index;
 use crate::query::{QueryError, QueryResult};
 
 /// `$lookup`.
@@ -159,14 +160,6 @@ fn values_at_path(doc: &Document, path: &[String], out: &mut Vec<Bson>) {
         Bson::Document(sub) => values_at_path(sub, rest, out),
         _ => {}
     }
-}
-
-/// A path segment read as an array index: decimal digits only.
-fn array_index(segment: &str) -> Option<usize> {
-    if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    segment.parse().ok()
 }
 
 /// Checks a `let` variable name as the server does for user variables:

@@ -369,6 +369,23 @@ fn bucket_auto_granularity_rounds_boundaries() {
 }
 
 #[test]
+fn bucket_auto_granularity_keeps_equal_zero_keys_together() {
+    // Server (8.x): keys equal to a bucket's last key join it even when the
+    // rounded boundary does not exceed them (zero rounds to zero).
+    let out = ok(
+        numbers(&[0, 0, 0, 7]),
+        vec![doc! {"$bucketAuto": {"groupBy": "$v", "buckets": 3, "granularity": "E6"}}],
+    );
+    assert_eq!(
+        out,
+        vec![
+            doc! {"_id": {"min": 0, "max": 6.800000000000001}, "count": 3},
+            doc! {"_id": {"min": 6.800000000000001, "max": 10.0}, "count": 1},
+        ]
+    );
+}
+
+#[test]
 fn granularity_series_round_as_the_server() {
     let g = |name: &str| granularity::lookup(name).unwrap();
     // Server (E6): roundUp(0.8) = 1.0, roundDown(0.8) = 0.68.
