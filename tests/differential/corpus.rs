@@ -9,7 +9,7 @@
 
 use bson::{bson, doc, Bson, Decimal128, Document};
 
-use super::{agg, find, Case, Deviation, Expected, Suite};
+use super::{agg, find, Case, Deviation, Expected, Foreign, Suite};
 
 fn dec(text: &str) -> Bson {
     Bson::Decimal128(text.parse::<Decimal128>().expect("decimal"))
@@ -29,17 +29,24 @@ fn with_id(id: &str, mut d: Document) -> Document {
 }
 
 pub fn suites() -> Vec<Suite> {
-    vec![
+    let mut suites = vec![
         mixed(),
         nested(),
         runs(),
         regressions(),
         positional(),
         booleans(),
-    ]
-    .into_iter()
-    .chain(super::corpus_window::suites())
-    .collect()
+    ];
+    suites.extend(super::corpus_window::suites());
+    suites.extend(super::corpus_stages::suites());
+    suites
+}
+
+/// The foreign experiments the suites' `$lookup`/`$unionWith` cases read.
+pub fn foreign_experiments() -> Vec<Foreign> {
+    let mut foreign = Vec::new();
+    foreign.extend(super::corpus_stages::foreign());
+    foreign
 }
 
 /// Awkward values under one field `a`: every numeric type, NaN, null vs
