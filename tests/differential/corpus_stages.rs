@@ -402,6 +402,51 @@ fn stages() -> Suite {
         doc! { "$limit": 0 },
     ]));
 
+    // The parsed accumulators ($mergeObjects, $stdDevPop, $median, $firstN,
+    // $bottom) in $bucket/$bucketAuto outputs (the test server's $bucket
+    // knows no $topN), and window functions inside a $facet.
+    cases.push(
+        agg(vec![doc! { "$bucket": {
+            "groupBy": "$v", "boundaries": [0, 5, 100], "default": "other",
+            "output": {
+                "merged": { "$mergeObjects": {
+                    "$cond": [{ "$eq": [{ "$type": "$sub" }, "object"] }, "$sub", null]
+                } },
+                "sd": { "$stdDevPop": "$p" },
+                "med": { "$median": { "input": "$p", "method": "approximate" } },
+            }
+        } }])
+        .ordered(),
+    );
+    cases.push(
+        agg(vec![doc! { "$bucketAuto": {
+            "groupBy": "$p", "buckets": 3,
+            "output": {
+                "ids": { "$firstN": { "n": 2, "input": "$_id" } },
+                "low": { "$bottom": { "sortBy": { "p": -1 }, "output": "$_id" } },
+                "gs": { "$mergeObjects": { "g": "$g", "v": "$v" } },
+            }
+        } }])
+        .ordered(),
+    );
+    cases.push(
+        agg(vec![doc! { "$facet": {
+            "ranked": [
+                { "$setWindowFields": {
+                    "partitionBy": "$g", "sortBy": { "p": 1 },
+                    "output": {
+                        "r": { "$rank": {} },
+                        "run": { "$sum": "$p", "window": { "documents": ["unbounded", "current"] } },
+                    },
+                } },
+                { "$project": { "g": 1, "r": 1, "run": 1 } },
+                { "$sort": { "_id": 1 } },
+            ],
+            "counts": [{ "$sortByCount": "$g" }, { "$sort": { "count": -1, "_id": 1 } }],
+        } }])
+        .ordered(),
+    );
+
     Suite {
         name: "stages",
         docs: stages_docs(),
@@ -455,6 +500,23 @@ fn stages_deviations() -> Vec<Deviation> {
         .ordered()
     };
     vec![
+        expect_docs(
+            agg(vec![doc! { "$bucket": {
+                "groupBy": "$v", "boundaries": [0, 5, 100], "default": "other",
+                "output": {
+                    "top": { "$topN": { "n": 2, "sortBy": { "p": -1 }, "output": "$_id" } },
+                }
+            } }])
+            .ordered(),
+            "output: the accumulators of $group (server: $topN is available in $group, \
+             $bucket and $bucketAuto)",
+            "the test server's $bucket does not know $topN",
+            vec![
+                doc! { "_id": 0, "top": ["s10", "s11"] },
+                doc! { "_id": 5, "top": ["s05", "s04"] },
+                doc! { "_id": "other", "top": ["s09", "s08"] },
+            ],
+        ),
         expect_docs(
             bucket(bson!(-1)),
             "server: $bucket is a $group on the bucket's lower boundary (or the default) \
@@ -809,6 +871,82 @@ fn lookup() -> Suite {
                 "from": f, "localField": "x", "foreignField": "y",
                 "let": { "key": "$k" },
                 "pipeline": [{ "$project": { "_id": 1, "key": "$$key" } }],
+                "as": "j",
+            } },
+            by_id(),
+        ])
+        .ordered(),
+    );
+    // Accumulators, $bucket and window functions inside the sub-pipeline
+    // read the let variables too.
+    let numeric_x = || doc! { "$match": { "x": { "$type": "number" } } };
+    cases.push(
+        agg(vec![
+            numeric_x(),
+            doc! { "$lookup": {
+                "from": f,
+                "let": { "v": "$x", "key": "$k" },
+                "pipeline": [
+                    { "$match": { "n": { "$lte": 50 } } },
+                    { "$group": {
+                        "_id": null,
+                        "s": { "$sum": "$$v" },
+                        "t": { "$sum": { "$multiply": ["$n", "$$v"] } },
+                        "tags": { "$addToSet": "$$key" },
+                        "top": { "$topN": {
+                            "n": 2, "sortBy": { "n": -1 }, "output": { "$add": ["$n", "$$v"] }
+                        } },
+                        "firsts": { "$firstN": { "n": "$$v", "input": "$_id" } },
+                        "m": { "$mergeObjects": { "key": "$$key", "n": "$n" } },
+                    } },
+                ],
+                "as": "j",
+            } },
+            by_id(),
+        ])
+        .ordered(),
+    );
+    cases.push(
+        agg(vec![
+            numeric_x(),
+            doc! { "$lookup": {
+                "from": f,
+                "let": { "v": "$x" },
+                "pipeline": [
+                    { "$bucket": {
+                        "groupBy": "$n", "boundaries": [0, 50, 200],
+                        "output": {
+                            "s": { "$sum": "$$v" },
+                            "ns": { "$push": { "$multiply": ["$n", "$$v"] } },
+                        },
+                    } },
+                ],
+                "as": "j",
+            } },
+            by_id(),
+        ])
+        .ordered(),
+    );
+    cases.push(
+        agg(vec![
+            numeric_x(),
+            doc! { "$lookup": {
+                "from": f,
+                "let": { "v": "$x", "key": "$k" },
+                "pipeline": [
+                    { "$match": { "n": { "$lte": 50 } } },
+                    { "$setWindowFields": {
+                        "sortBy": { "n": 1 },
+                        "output": {
+                            "run": {
+                                "$sum": { "$multiply": ["$n", "$$v"] },
+                                "window": { "documents": ["unbounded", "current"] },
+                            },
+                            "prev": { "$shift": { "output": { "$concat": ["$$key", "-", { "$toString": "$n" }] }, "by": -1, "default": "none" } },
+                        },
+                    } },
+                    { "$project": { "_id": 1, "run": 1, "prev": 1 } },
+                ],
                 "as": "j",
             } },
             by_id(),
