@@ -29,6 +29,8 @@ mod corpus;
 mod corpus_exprs_array;
 #[path = "differential/corpus_exprs_string.rs"]
 mod corpus_exprs_string;
+#[path = "differential/corpus_stages.rs"]
+mod corpus_stages;
 #[path = "differential/corpus_window.rs"]
 mod corpus_window;
 #[path = "differential/generate.rs"]
@@ -195,6 +197,20 @@ pub enum Expected {
     Error,
 }
 
+/// A second experiment that a suite's cases read (`$lookup`,
+/// `$unionWith`), inserted into both stores next to the suite's own. Each
+/// pair gives it a fresh name (so concurrent pairs never share it), the
+/// same in both stores; a case names it `name`, and every string of the
+/// case's pipeline equal to `name` is rewritten to the fresh name.
+pub struct Foreign {
+    /// The suite whose cases read it.
+    pub suite: &'static str,
+    /// The name the cases use; pick one that no document value uses.
+    pub name: &'static str,
+    /// Its documents, with string `_id`s.
+    pub docs: Vec<Document>,
+}
+
 /// Documents (with string `_id`s) and the cases to run against them.
 pub struct Suite {
     pub name: &'static str,
@@ -356,44 +372,105 @@ pub fn outcome(experiment: &Experiment, case: &Case) -> (Outcome, String) {
     }
 }
 
-/// Both stores, holding the same documents under the same experiment name.
+/// Both stores, holding the same documents under the same experiment name
+/// (and the same foreign experiments under the same names).
 pub struct Pair {
     pub mongodb: Experiment,
     pub local: Experiment,
+    /// The foreign experiments: the name cases use, the fresh name, and the
+    /// server's copy (dropped with the pair).
+    foreign: Vec<(&'static str, String, Experiment)>,
     _dir: tempfile::TempDir,
+}
+
+/// Inserts `docs` into `name` in both stores, in parallel.
+fn insert_both(uri: &str, local_uri: &str, name: &str, docs: &[Document]) {
+    std::thread::scope(|s| {
+        let remote = s.spawn(|| insert(uri, name, docs));
+        insert(local_uri, name, docs).expect("insert into the local store");
+        remote
+            .join()
+            .expect("insert thread")
+            .expect("insert into the MongoDB store");
+    });
+}
+
+/// Opens experiment `name` at `uri`.
+fn open_experiment(uri: &str, name: &str) -> Experiment {
+    Experiment::builder()
+        .uri(uri)
+        .name(name)
+        .open()
+        .expect("open experiment")
 }
 
 impl Pair {
     /// A fresh experiment in each store holding `docs`, inserted in parallel.
     pub fn with(prefix: &str, docs: &[Document]) -> Pair {
+        Pair::with_foreign(prefix, docs, &[])
+    }
+
+    /// The pair for a suite: its documents, plus its foreign experiments.
+    pub fn for_suite(suite: &Suite) -> Pair {
+        let foreign = corpus::foreign_experiments();
+        let mine: Vec<&Foreign> = foreign.iter().filter(|f| f.suite == suite.name).collect();
+        Pair::with_foreign(suite.name, &suite.docs, &mine)
+    }
+
+    /// Like [`Pair::with`], plus `foreign` experiments under fresh names.
+    pub fn with_foreign(prefix: &str, docs: &[Document], foreign: &[&Foreign]) -> Pair {
         let uri = common::mongodb_uri();
         let dir = common::local_store();
         let local_uri = dir.path().to_str().expect("utf-8 temp path").to_owned();
         let name = common::unique(prefix);
-        std::thread::scope(|s| {
-            let remote = s.spawn(|| insert(&uri, &name, docs));
-            insert(&local_uri, &name, docs).expect("insert into the local store");
-            remote
-                .join()
-                .expect("insert thread")
-                .expect("insert into the MongoDB store");
-        });
-        let open = |uri: &str| {
-            Experiment::builder()
-                .uri(uri)
-                .name(&name)
-                .open()
-                .expect("open experiment")
-        };
+        insert_both(&uri, &local_uri, &name, docs);
+        let foreign = foreign
+            .iter()
+            .map(|f| {
+                let fresh = common::unique(f.name);
+                insert_both(&uri, &local_uri, &fresh, &f.docs);
+                let remote = open_experiment(&uri, &fresh);
+                (f.name, fresh, remote)
+            })
+            .collect();
         Pair {
-            mongodb: open(&uri),
-            local: open(&local_uri),
+            mongodb: open_experiment(&uri, &name),
+            local: open_experiment(&local_uri, &name),
+            foreign,
             _dir: dir,
+        }
+    }
+
+    /// `case` with the foreign experiments' names replaced by this pair's.
+    pub fn localize(&self, case: &Case) -> Case {
+        let mut case = case.clone();
+        if let Query::Aggregate(pipeline) = &mut case.query {
+            for stage in pipeline.iter_mut() {
+                for (_, value) in stage.iter_mut() {
+                    self.rename(value);
+                }
+            }
+        }
+        case
+    }
+
+    /// Rewrites every string naming a foreign experiment, recursively.
+    fn rename(&self, value: &mut Bson) {
+        match value {
+            Bson::String(s) => {
+                if let Some((_, fresh, _)) = self.foreign.iter().find(|(name, ..)| name == s) {
+                    *s = fresh.clone();
+                }
+            }
+            Bson::Document(d) => d.iter_mut().for_each(|(_, v)| self.rename(v)),
+            Bson::Array(items) => items.iter_mut().for_each(|v| self.rename(v)),
+            _ => {}
         }
     }
 
     /// Runs `case` on both stores; `Err` describes a disagreement.
     pub fn compare(&self, case: &Case) -> Result<(), String> {
+        let case = &self.localize(case);
         let (remote, local) = std::thread::scope(|s| {
             let remote = s.spawn(|| outcome(&self.mongodb, case));
             let local = outcome(&self.local, case);
@@ -417,8 +494,11 @@ impl Drop for Pair {
     /// Drops the server's collection, so the server does not grow with
     /// every document set (the local store goes with its temp dir).
     fn drop(&mut self) {
-        if let Some(collection) = self.mongodb.collection() {
-            let _ = collection.drop().run();
+        let foreign = self.foreign.iter().map(|(_, _, e)| e);
+        for experiment in std::iter::once(&self.mongodb).chain(foreign) {
+            if let Some(collection) = experiment.collection() {
+                let _ = collection.drop().run();
+            }
         }
     }
 }
@@ -450,7 +530,7 @@ fn hand_written_corpus() {
             .iter()
             .map(|suite| {
                 s.spawn(move || {
-                    let pair = Pair::with(suite.name, &suite.docs);
+                    let pair = Pair::for_suite(suite);
                     suite
                         .cases
                         .iter()
@@ -482,10 +562,10 @@ fn known_server_deviations() {
         if suite.deviations.is_empty() {
             continue;
         }
-        let pair = Pair::with(suite.name, &suite.docs);
+        let pair = Pair::for_suite(&suite);
         for deviation in &suite.deviations {
             count += 1;
-            let case = &deviation.case;
+            let case = &pair.localize(&deviation.case);
             let (ours, shown) = outcome(&pair.local, case);
             let ok = match (&deviation.expected, &ours) {
                 (Expected::Error, Outcome::Error) => true,

@@ -21,7 +21,7 @@ use bson::spec::ElementType;
 use bson::{Bson, Document, RawDocument};
 
 use super::compare::{compare, element_type_bracket, type_bracket, Number};
-use super::expr::{is_truthy, Expr};
+use super::expr::{is_truthy, Expr, Scope};
 use super::path::{walk, DocView, FieldPath, RawDoc, Reached, Value};
 use super::pattern::Pattern;
 use super::{QueryError, QueryResult};
@@ -40,19 +40,31 @@ pub(crate) struct Filter {
 impl Filter {
     /// Compiles `filter`, rejecting what the server rejects.
     pub(crate) fn parse(filter: &Document) -> QueryResult<Filter> {
-        let root = parse_query(filter, 0, true)?;
+        Filter::parse_in(filter, &Scope::default())
+    }
+
+    /// Compiles `filter` whose `$expr`s may read the variables of `scope`
+    /// (a `$match` inside `$lookup`'s pipeline reads the `let` variables).
+    pub(crate) fn parse_in(filter: &Document, scope: &Scope) -> QueryResult<Filter> {
+        let root = parse_query(filter, 0, Some(scope))?;
         Ok(Filter { root })
     }
 
     /// Whether `doc` matches. Errors come only from `$expr` evaluation.
     pub(crate) fn matches(&self, doc: &Document) -> QueryResult<bool> {
-        evaluate(&self.root, doc)
+        evaluate(&self.root, doc, &[])
+    }
+
+    /// Whether `doc` matches, `$expr` seeing `vars` as the values of the
+    /// variables of the scope given to [`Filter::parse_in`].
+    pub(crate) fn matches_with(&self, doc: &Document, vars: &[Option<Bson>]) -> QueryResult<bool> {
+        evaluate(&self.root, doc, vars)
     }
 
     /// Whether the raw `doc` matches, reading only the fields the filter
     /// needs. Same semantics as [`Filter::matches`].
     pub(crate) fn matches_raw(&self, doc: &RawDocument) -> QueryResult<bool> {
-        evaluate(&self.root, RawDoc::new(doc))
+        evaluate(&self.root, RawDoc::new(doc), &[])
     }
 }
 
@@ -205,14 +217,17 @@ enum ElementCondition {
 // ---------------------------------------------------------------------------
 
 /// Collects the first `$expr` error; evaluation itself returns plain bools
-/// so the hot path carries no `Result`s.
+/// so the hot path carries no `Result`s. It also carries what `$expr`
+/// needs besides the document: the values of the outer variables.
 #[derive(Debug, Default)]
-struct Errors {
+struct Errors<'v> {
     /// The first error met, if any.
     first: Option<QueryError>,
+    /// The values of the variables `$expr` may read (see [`Filter::parse_in`]).
+    vars: &'v [Option<Bson>],
 }
 
-impl Errors {
+impl Errors<'_> {
     /// Keeps `error` unless an earlier one was recorded.
     fn record(&mut self, error: QueryError) {
         self.first.get_or_insert(error);
@@ -228,8 +243,8 @@ impl Errors {
 }
 
 /// Evaluates a filter tree on a document, surfacing `$expr` errors.
-fn evaluate<'a, D: DocDecode<'a>>(root: &Node, doc: D) -> QueryResult<bool> {
-    let mut errors = Errors::default();
+fn evaluate<'a, D: DocDecode<'a>>(root: &Node, doc: D, vars: &[Option<Bson>]) -> QueryResult<bool> {
+    let mut errors = Errors { first: None, vars };
     let matched = root.test(doc, &mut errors);
     errors.into_result(matched)
 }
@@ -263,7 +278,8 @@ impl Node {
             Node::Not(child) => !child.test(doc, errors),
             Node::Path(path, pred) => test_path(doc, path, pred, errors),
             Node::Expr(expr) => {
-                let outcome = doc.with_decoded(|d| expr.evaluate(d));
+                let vars = errors.vars;
+                let outcome = doc.with_decoded(|d| expr.evaluate_with(d, vars));
                 match outcome {
                     Some(Ok(value)) => is_truthy(value.as_ref()),
                     Some(Err(error)) => {
@@ -462,14 +478,15 @@ fn depth_error() -> QueryError {
 }
 
 /// Parses a query document: field conditions and top-level operators.
-/// `allow_expr` is false inside `$elemMatch`, where `$expr` is refused.
-fn parse_query(filter: &Document, depth: usize, allow_expr: bool) -> QueryResult<Node> {
+/// `expr_scope` is the scope `$expr` is parsed in, `None` inside
+/// `$elemMatch`, where `$expr` is refused.
+fn parse_query(filter: &Document, depth: usize, expr_scope: Option<&Scope>) -> QueryResult<Node> {
     if depth > MAX_DEPTH {
         return Err(depth_error());
     }
     let mut nodes = Vec::with_capacity(filter.len());
     for (key, value) in filter {
-        if let Some(node) = parse_top_level(key, value, depth, allow_expr)? {
+        if let Some(node) = parse_top_level(key, value, depth, expr_scope)? {
             nodes.push(node);
         }
     }
@@ -492,19 +509,21 @@ fn parse_top_level(
     key: &str,
     value: &Bson,
     depth: usize,
-    allow_expr: bool,
+    expr_scope: Option<&Scope>,
 ) -> QueryResult<Option<Node>> {
     let node = match key {
-        "$and" => Node::And(parse_clauses(key, value, depth, allow_expr)?),
-        "$or" => Node::Or(parse_clauses(key, value, depth, allow_expr)?),
-        "$nor" => Node::Nor(parse_clauses(key, value, depth, allow_expr)?),
+        "$and" => Node::And(parse_clauses(key, value, depth, expr_scope)?),
+        "$or" => Node::Or(parse_clauses(key, value, depth, expr_scope)?),
+        "$nor" => Node::Nor(parse_clauses(key, value, depth, expr_scope)?),
         "$comment" => return Ok(None),
-        "$expr" if allow_expr => Node::Expr(Box::new(Expr::parse(value)?)),
-        "$expr" => {
-            return Err(QueryError::new(
-                "$expr can only be applied to the top-level document",
-            ))
-        }
+        "$expr" => match expr_scope {
+            Some(scope) => Node::Expr(Box::new(Expr::parse_in(value, scope)?)),
+            None => {
+                return Err(QueryError::new(
+                    "$expr can only be applied to the top-level document",
+                ))
+            }
+        },
         "$where" | "$text" | "$jsonSchema" | "$sampleRate" => {
             return Err(QueryError::new(format!("{key} is not supported")))
         }
@@ -520,7 +539,12 @@ fn parse_top_level(
 }
 
 /// The clauses of `$and`, `$or` or `$nor`: a non-empty array of documents.
-fn parse_clauses(op: &str, value: &Bson, depth: usize, allow_expr: bool) -> QueryResult<Vec<Node>> {
+fn parse_clauses(
+    op: &str,
+    value: &Bson,
+    depth: usize,
+    expr_scope: Option<&Scope>,
+) -> QueryResult<Vec<Node>> {
     let Bson::Array(items) = value else {
         return Err(QueryError::new(format!("{op} argument must be an array")));
     };
@@ -532,7 +556,7 @@ fn parse_clauses(op: &str, value: &Bson, depth: usize, allow_expr: bool) -> Quer
     items
         .iter()
         .map(|item| match item {
-            Bson::Document(clause) => parse_query(clause, depth + 1, allow_expr),
+            Bson::Document(clause) => parse_query(clause, depth + 1, expr_scope),
             _ => Err(QueryError::new(format!(
                 "{op} argument's entries must be objects"
             ))),
@@ -964,11 +988,7 @@ fn parse_element_condition(spec: &Document, depth: usize) -> QueryResult<Element
             Some("$and" | "$or" | "$nor" | "$expr" | "$where" | "$text" | "$comment")
         );
     if !value_form {
-        return Ok(ElementCondition::Query(parse_query(
-            spec,
-            depth + 1,
-            false,
-        )?));
+        return Ok(ElementCondition::Query(parse_query(spec, depth + 1, None)?));
     }
     if let Some(key) = spec.keys().find(|k| !k.starts_with('$')) {
         return Err(QueryError::new(format!("unknown operator: {key}")));

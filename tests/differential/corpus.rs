@@ -9,7 +9,7 @@
 
 use bson::{bson, doc, Bson, Decimal128, Document};
 
-use super::{agg, find, Case, Deviation, Expected, Suite};
+use super::{agg, find, Case, Deviation, Expected, Foreign, Suite};
 
 fn dec(text: &str) -> Bson {
     Bson::Decimal128(text.parse::<Decimal128>().expect("decimal"))
@@ -40,7 +40,15 @@ pub fn suites() -> Vec<Suite> {
     suites.extend(super::corpus_window::suites());
     suites.extend(super::corpus_exprs_string::suites());
     suites.extend(super::corpus_exprs_array::suites());
+    suites.extend(super::corpus_stages::suites());
     suites
+}
+
+/// The foreign experiments the suites' `$lookup`/`$unionWith` cases read.
+pub fn foreign_experiments() -> Vec<Foreign> {
+    let mut foreign = Vec::new();
+    foreign.extend(super::corpus_stages::foreign());
+    foreign
 }
 
 /// Awkward values under one field `a`: every numeric type, NaN, null vs

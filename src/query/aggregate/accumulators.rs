@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use bson::{Bson, Document};
 
+use super::ParseCtx;
 use crate::query::expr::{type_name, Ctx, Expr, Value};
 use crate::query::{QueryError, QueryResult};
 
@@ -43,8 +44,10 @@ pub(crate) trait AccumulatorSpec: std::fmt::Debug + Send + Sync {
     fn input<'a>(&'a self, ctx: &Ctx<'a>) -> QueryResult<Value<'a>>;
 
     /// A fresh state. Parameters that are expressions (`n`) are evaluated
-    /// against `init`: `{_id: <group key>}` in `$group`, `{}` in a window.
-    fn start(&self, init: &Document) -> QueryResult<Box<dyn Accumulator>>;
+    /// in `init`, whose root is `{_id: <group key>}` in `$group`, `{}` in a
+    /// window, and which carries the values of the enclosing `let`
+    /// variables (see [`Env::ctx`](super::Env::ctx)).
+    fn start(&self, init: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>>;
 
     /// The result over an empty window (`$setWindowFields`): 0 for `$sum`
     /// and `$count`, `[]` for `$push` and `$addToSet`, null otherwise.
@@ -54,7 +57,7 @@ pub(crate) trait AccumulatorSpec: std::fmt::Debug + Send + Sync {
 }
 
 /// Parses an accumulator's argument; gets the accumulator's name.
-type Parser = fn(&'static str, &Bson) -> QueryResult<Box<dyn AccumulatorSpec>>;
+type Parser = fn(&'static str, &Bson, &ParseCtx) -> QueryResult<Box<dyn AccumulatorSpec>>;
 
 /// One table entry.
 pub(crate) struct AccumulatorDef {
@@ -107,17 +110,26 @@ pub(crate) fn lookup(name: &str) -> Option<&'static AccumulatorDef> {
     ACCUMULATORS.iter().find(|d| d.name == name)
 }
 
-/// Parses `{<name>: arg}`; an unknown name is the server's error.
-pub(crate) fn parse(name: &str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
+/// Parses `{<name>: arg}`, whose expressions may read the variables of
+/// `ctx`; an unknown name is the server's error.
+pub(crate) fn parse(
+    name: &str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     let def =
         lookup(name).ok_or_else(|| QueryError::new(format!("Unrecognized expression '{name}'")))?;
-    def.parse_arg(arg)
+    def.parse_arg(arg, ctx)
 }
 
 impl AccumulatorDef {
     /// Parses this accumulator's argument.
-    pub(crate) fn parse_arg(&self, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-        (self.parse)(self.name, arg)
+    pub(crate) fn parse_arg(
+        &self,
+        arg: &Bson,
+        ctx: &ParseCtx,
+    ) -> QueryResult<Box<dyn AccumulatorSpec>> {
+        (self.parse)(self.name, arg, ctx)
     }
 }
 
@@ -132,9 +144,9 @@ fn object_argument<'a>(name: &str, arg: &'a Bson) -> QueryResult<&'a Document> {
     }
 }
 
-/// Evaluates a parameter expression (`n`) against the state's init document.
-fn eval_owned(expr: &Expr, init: &Document) -> QueryResult<Option<Bson>> {
-    Ok(expr.eval(&Ctx::new(init))?.map(Cow::into_owned))
+/// Evaluates a parameter expression (`n`) in the state's init context.
+fn eval_owned(expr: &Expr, init: &Ctx<'_>) -> QueryResult<Option<Bson>> {
+    Ok(expr.eval(init)?.map(Cow::into_owned))
 }
 
 /// The `{$name: {...}}` error when an IDL-style field is missing.

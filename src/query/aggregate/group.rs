@@ -1,12 +1,13 @@
 //! `$group`: documents bucketed by the value of the `_id` expression, each
-//! bucket running one state per accumulator.
+//! bucket running one state per accumulator. `$bucket`, `$bucketAuto` and
+//! `$sortByCount` reuse the output fields and the grouping loop.
 
 use std::collections::HashMap;
 
 use bson::{Bson, Document};
 
 use super::accumulators::{self, Accumulator, AccumulatorSpec};
-use super::{blocking, Docs, Env, Stage};
+use super::{blocking, Docs, Env, ParseCtx, Stage};
 use crate::query::compare::equality_key;
 use crate::query::expr::{Ctx, Expr};
 use crate::query::{QueryError, QueryResult};
@@ -15,7 +16,9 @@ use crate::query::{QueryError, QueryResult};
 /// the stages that accumulate the same way, `$bucket`/`$bucketAuto`).
 ///
 /// Per group: [`Field::start`] makes the state, [`Field::add`] feeds it each
-/// document, and the state's `finish` gives the field's value.
+/// document, and the state's `finish` gives the field's value. The
+/// expressions were parsed in the stage's [`ParseCtx`], so they see the
+/// enclosing `let` variables, whose values come from the [`Env`].
 #[derive(Debug)]
 pub(super) struct Field {
     /// The output field.
@@ -26,11 +29,11 @@ pub(super) struct Field {
 
 impl Field {
     /// A fresh state for the group whose key is `key` (`n` of `$topN` & co
-    /// may depend on it, as `$_id`).
-    pub(super) fn start(&self, key: &Bson) -> QueryResult<Box<dyn Accumulator>> {
+    /// may depend on it, as `$_id`, and on the variables in `env`).
+    pub(super) fn start(&self, key: &Bson, env: &Env) -> QueryResult<Box<dyn Accumulator>> {
         let mut init = Document::new();
         init.insert("_id", key.clone());
-        self.spec.start(&init)
+        self.spec.start(&env.ctx(&init))
     }
 
     /// Feeds one document of the group to its state.
@@ -50,7 +53,7 @@ struct Group {
 }
 
 /// Parses `$group`.
-pub(super) fn parse_group(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_group(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let Bson::Document(spec) = arg else {
         return Err(QueryError::new(
             "a group's fields must be specified in an object",
@@ -60,17 +63,18 @@ pub(super) fn parse_group(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
     let mut fields = Vec::new();
     for (name, value) in spec {
         if name == "_id" {
-            id = Some(Expr::parse(value)?);
+            id = Some(ctx.expr(value)?);
         } else {
-            fields.push(parse_field(name, value)?);
+            fields.push(parse_field(name, value, ctx)?);
         }
     }
     let id = id.ok_or_else(|| QueryError::new("a group specification must include an _id"))?;
     Ok(Box::new(Group { id, fields }))
 }
 
-/// Parses one `name: {$acc: arg}` output field.
-pub(super) fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
+/// Parses one `name: {$acc: arg}` output field; its expressions may read
+/// the variables of `ctx`.
+pub(super) fn parse_field(name: &str, value: &Bson, ctx: &ParseCtx) -> QueryResult<Field> {
     if name.contains('.') {
         return Err(QueryError::new(format!(
             "the group aggregate field name '{name}' cannot be used because $group's field \
@@ -95,56 +99,108 @@ pub(super) fn parse_field(name: &str, value: &Bson) -> QueryResult<Field> {
     };
     Ok(Field {
         name: name.to_owned(),
-        spec: accumulators::parse(op, arg)?,
+        spec: accumulators::parse(op, arg, ctx)?,
     })
 }
 
 impl Stage for Group {
-    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
-        blocking(input, move |input| self.group(input))
+    fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
+        blocking(input, move |input| {
+            group_by(input, env, &self.fields, |ctx| {
+                Ok(self.id.eval(ctx)?.map_or(Bson::Null, |v| v.into_owned()))
+            })
+        })
     }
 }
 
-impl Group {
-    /// Drains the input into the groups, one document at a time.
-    fn group(&self, input: Docs<'_>) -> QueryResult<Vec<Document>> {
-        // Groups in first-seen order (the server's order is unspecified).
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut groups: Vec<(Bson, Vec<Box<dyn Accumulator>>)> = Vec::new();
-        for doc in input {
-            let doc = doc?;
-            let ctx = Ctx::new(&doc);
-            let key = self.id.eval(&ctx)?.map_or(Bson::Null, |v| v.into_owned());
-            let slot = match index.get(&equality_key(&key)) {
-                Some(slot) => *slot,
-                None => {
-                    let states = self
-                        .fields
-                        .iter()
-                        .map(|f| f.start(&key))
-                        .collect::<QueryResult<_>>()?;
-                    index.insert(equality_key(&key), groups.len());
-                    groups.push((key, states));
-                    groups.len() - 1
-                }
-            };
-            let Some((_, states)) = groups.get_mut(slot) else {
-                continue;
-            };
-            for (field, state) in self.fields.iter().zip(states.iter_mut()) {
-                field.add(state.as_mut(), &ctx)?;
+/// Drains the input into groups keyed by `key` (evaluated per document),
+/// one document at a time: one `{_id: key, <fields>}` per group, in
+/// first-seen order (the server's order is unspecified).
+pub(super) fn group_by(
+    input: Docs<'_>,
+    env: &Env,
+    fields: &[Field],
+    mut key: impl FnMut(&Ctx<'_>) -> QueryResult<Bson>,
+) -> QueryResult<Vec<Document>> {
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut groups: Vec<(Bson, Vec<Box<dyn Accumulator>>)> = Vec::new();
+    for doc in input {
+        let doc = doc?;
+        let ctx = env.ctx(&doc);
+        let key = key(&ctx)?;
+        let slot = match index.get(&equality_key(&key)) {
+            Some(slot) => *slot,
+            None => {
+                let states = fields
+                    .iter()
+                    .map(|f| f.start(&key, env))
+                    .collect::<QueryResult<_>>()?;
+                index.insert(equality_key(&key), groups.len());
+                groups.push((key, states));
+                groups.len() - 1
             }
+        };
+        if let Some((_, states)) = groups.get_mut(slot) {
+            accumulate(fields, states, &ctx)?;
         }
-        groups
-            .into_iter()
-            .map(|(key, mut states)| {
-                let mut out = Document::new();
-                out.insert("_id", key);
-                for (field, state) in self.fields.iter().zip(states.iter_mut()) {
-                    out.insert(field.name.clone(), state.finish()?);
-                }
-                Ok(out)
-            })
-            .collect()
+    }
+    groups
+        .into_iter()
+        .map(|(key, mut states)| {
+            let mut out = Document::new();
+            out.insert("_id", key);
+            finish(fields, &mut states, &mut out)?;
+            Ok(out)
+        })
+        .collect()
+}
+
+/// Fresh accumulator states for one group of `fields` with no key (a
+/// `$bucketAuto` bucket, whose `_id` is known only once it is full): their
+/// parameters see an empty document, as in a window, and the variables in
+/// `env`.
+pub(super) fn start(fields: &[Field], env: &Env) -> QueryResult<Vec<Box<dyn Accumulator>>> {
+    let init = Document::new();
+    let ctx = env.ctx(&init);
+    fields.iter().map(|f| f.spec.start(&ctx)).collect()
+}
+
+/// Feeds one document (the root of `ctx`) to a group's states.
+pub(super) fn accumulate(
+    fields: &[Field],
+    states: &mut [Box<dyn Accumulator>],
+    ctx: &Ctx<'_>,
+) -> QueryResult<()> {
+    for (field, state) in fields.iter().zip(states.iter_mut()) {
+        field.add(state.as_mut(), ctx)?;
+    }
+    Ok(())
+}
+
+/// Appends a group's results to `out`, one field each.
+pub(super) fn finish(
+    fields: &[Field],
+    states: &mut [Box<dyn Accumulator>],
+    out: &mut Document,
+) -> QueryResult<()> {
+    for (field, state) in fields.iter().zip(states.iter_mut()) {
+        out.insert(field.name.clone(), state.finish()?);
+    }
+    Ok(())
+}
+
+/// Parses the `output` document of `$bucket`/`$bucketAuto` (accumulator
+/// fields as in `$group`); `None` gives their default `{count: {$sum: 1}}`.
+pub(super) fn parse_output(output: Option<&Document>, ctx: &ParseCtx) -> QueryResult<Vec<Field>> {
+    match output {
+        Some(spec) => spec
+            .iter()
+            .map(|(name, value)| parse_field(name, value, ctx))
+            .collect(),
+        None => Ok(vec![parse_field(
+            "count",
+            &Bson::Document(bson::doc! {"$sum": 1}),
+            ctx,
+        )?]),
     }
 }

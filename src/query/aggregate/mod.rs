@@ -12,17 +12,33 @@
 //! other experiments (`$lookup`, `$unionWith`) names them through
 //! [`Stage::foreign`], and the store loads them into the [`Env`] before the
 //! run. That keeps the engine free of storage.
+//!
+//! Stages that run sub-pipelines (`$lookup`, `$unionWith`, `$facet`) parse
+//! them with a [`ParseCtx`] that says which variables the enclosing stages
+//! define (`$lookup`'s `let`); at run time the [`Env`] holds their values
+//! in the same order.
 
 mod accumulators;
+mod bucket;
+mod bucket_auto;
+mod facet;
+mod granularity;
 mod group;
+mod lookup;
 mod project;
+mod replace;
+mod sample;
+mod sort_by_count;
 mod stages;
+mod union;
 mod window;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use bson::{Bson, Document};
 
+use crate::query::expr::{Ctx, Expr, Scope};
 use crate::query::filter::Filter;
 use crate::query::{QueryError, QueryResult};
 
@@ -46,25 +62,116 @@ pub(crate) trait Stage: std::fmt::Debug + Send + Sync {
 
 /// What a pipeline may read besides its input: the documents of the other
 /// experiments its stages name (see [`Pipeline::foreign`]), loaded by the
-/// store before the run.
+/// store before the run, and the values of the variables that enclosing
+/// stages define (inside `$lookup`'s pipeline).
 #[derive(Debug, Default)]
 pub(crate) struct Env {
-    /// Documents of each foreign experiment, by name.
-    experiments: HashMap<String, Vec<Document>>,
+    /// Documents of each foreign experiment, by name; shared with the
+    /// environments of sub-pipelines.
+    experiments: Arc<HashMap<String, Vec<Document>>>,
+    /// Values of the variables of the [`ParseCtx`] the pipeline was parsed
+    /// in, in the same order (`None` = missing).
+    vars: Vec<Option<Bson>>,
 }
 
 impl Env {
     /// Adds the documents of one foreign experiment.
-    #[allow(dead_code)] // Used by the store once $lookup/$unionWith land.
     pub(crate) fn insert(&mut self, experiment: String, docs: Vec<Document>) {
-        self.experiments.insert(experiment, docs);
+        Arc::make_mut(&mut self.experiments).insert(experiment, docs);
     }
 
     /// The documents of a foreign experiment; an experiment that does not
     /// exist is empty, as a missing collection is for the server.
-    #[allow(dead_code)] // Used by $lookup/$unionWith.
     pub(crate) fn experiment(&self, name: &str) -> &[Document] {
         self.experiments.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The environment of a sub-pipeline parsed with
+    /// [`ParseCtx::with_vars`]: the same experiments, and `values` for the
+    /// new variables after this environment's own.
+    pub(crate) fn with_vars(&self, values: Vec<Option<Bson>>) -> Env {
+        let mut vars = self.vars.clone();
+        vars.extend(values);
+        Env {
+            experiments: Arc::clone(&self.experiments),
+            vars,
+        }
+    }
+
+    /// The context to evaluate an expression (parsed with
+    /// [`ParseCtx::expr`]) over `root`.
+    pub(crate) fn ctx<'a>(&'a self, root: &'a Document) -> Ctx<'a> {
+        Ctx::with_vars(root, &self.vars)
+    }
+
+    /// The values of the variables in scope, for [`Filter::matches_with`].
+    pub(crate) fn vars(&self) -> &[Option<Bson>] {
+        &self.vars
+    }
+}
+
+/// How deeply sub-pipelines may nest (`$lookup` in `$facet` in …), as for
+/// the server, so hostile input cannot exhaust the stack.
+const MAX_SUB_PIPELINE_DEPTH: usize = 20;
+
+/// Where a stage is parsed: the variables enclosing stages define, and
+/// whether it is inside a `$facet`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ParseCtx {
+    /// Variables defined by enclosing `$lookup`s, outermost first; the
+    /// [`Env`] of the run holds their values in the same order.
+    vars: Vec<String>,
+    /// Inside a `$facet` sub-pipeline, where `$facet` itself is refused.
+    in_facet: bool,
+    /// How many sub-pipelines enclose this one.
+    depth: usize,
+}
+
+impl ParseCtx {
+    /// The scope expressions are parsed in.
+    pub(crate) fn scope(&self) -> Scope {
+        Scope::with_outer(&self.vars)
+    }
+
+    /// Compiles an expression that may read the variables in scope.
+    pub(crate) fn expr(&self, spec: &Bson) -> QueryResult<Expr> {
+        Expr::parse_in(spec, &self.scope())
+    }
+
+    /// Compiles a filter whose `$expr`s may read the variables in scope.
+    pub(crate) fn filter(&self, spec: &Document) -> QueryResult<Filter> {
+        Filter::parse_in(spec, &self.scope())
+    }
+
+    /// Whether the stage is inside a `$facet` sub-pipeline.
+    pub(crate) fn in_facet(&self) -> bool {
+        self.in_facet
+    }
+
+    /// The context of a sub-pipeline of this stage, with `names` defined
+    /// after the variables already in scope; refused past
+    /// [`MAX_SUB_PIPELINE_DEPTH`].
+    pub(crate) fn sub_pipeline(&self, names: &[String]) -> QueryResult<ParseCtx> {
+        if self.depth >= MAX_SUB_PIPELINE_DEPTH {
+            return Err(QueryError::new(format!(
+                "Maximum number of nested sub-pipelines exceeded. Limit is \
+                 {MAX_SUB_PIPELINE_DEPTH}"
+            )));
+        }
+        let mut vars = self.vars.clone();
+        vars.extend(names.iter().cloned());
+        Ok(ParseCtx {
+            vars,
+            in_facet: self.in_facet,
+            depth: self.depth + 1,
+        })
+    }
+
+    /// The context of a `$facet` sub-pipeline.
+    pub(crate) fn facet(&self) -> QueryResult<ParseCtx> {
+        let mut ctx = self.sub_pipeline(&[])?;
+        ctx.in_facet = true;
+        Ok(ctx)
     }
 }
 
@@ -92,8 +199,9 @@ pub(crate) fn blocking<'a>(
     )
 }
 
-/// Builds a stage from its argument (the value under the stage name).
-type StageParser = fn(&Bson) -> QueryResult<Box<dyn Stage>>;
+/// Builds a stage from its argument (the value under the stage name) and
+/// where it sits.
+type StageParser = fn(&Bson, &ParseCtx) -> QueryResult<Box<dyn Stage>>;
 
 /// Every supported stage, by name.
 static STAGES: &[(&str, StageParser)] = &[
@@ -108,6 +216,15 @@ static STAGES: &[(&str, StageParser)] = &[
     ("$skip", stages::parse_skip),
     ("$unwind", stages::parse_unwind),
     ("$count", stages::parse_count),
+    ("$replaceRoot", replace::parse_replace_root),
+    ("$replaceWith", replace::parse_replace_with),
+    ("$sortByCount", sort_by_count::parse_sort_by_count),
+    ("$bucket", bucket::parse_bucket),
+    ("$bucketAuto", bucket_auto::parse_bucket_auto),
+    ("$facet", facet::parse_facet),
+    ("$sample", sample::parse_sample),
+    ("$lookup", lookup::parse_lookup),
+    ("$unionWith", union::parse_union_with),
     ("$setWindowFields", window::parse_set_window_fields),
 ];
 
@@ -121,7 +238,28 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     /// Compiles a pipeline; each stage is a one-field document.
     pub(crate) fn parse(stages: &[Document]) -> QueryResult<Pipeline> {
-        let stages = stages.iter().map(parse_stage).collect::<QueryResult<_>>()?;
+        Pipeline::parse_in(stages, &ParseCtx::default())
+    }
+
+    /// Compiles a (sub-)pipeline in a parse context. A `$sort` right before
+    /// a `$limit` becomes one top-k stage, as the server coalesces them.
+    pub(crate) fn parse_in(specs: &[Document], ctx: &ParseCtx) -> QueryResult<Pipeline> {
+        let mut stages = Vec::with_capacity(specs.len());
+        let mut rest = specs;
+        while let Some((spec, after)) = rest.split_first() {
+            let (name, arg) = stage_entry(spec)?;
+            rest = after;
+            if name == "$sort" {
+                if let Some((next, after)) = rest.split_first() {
+                    if let ("$limit", limit) = stage_entry(next)? {
+                        stages.push(stages::parse_sort_limit(arg, limit)?);
+                        rest = after;
+                        continue;
+                    }
+                }
+            }
+            stages.push(parse_stage(name, arg, ctx)?);
+        }
         Ok(Pipeline { stages })
     }
 
@@ -167,19 +305,46 @@ impl Pipeline {
     }
 }
 
-/// Parses one `{$stage: arg}` document through the stage table.
-fn parse_stage(spec: &Document) -> QueryResult<Box<dyn Stage>> {
+/// The stage name and argument of a `{$stage: arg}` document.
+pub(crate) fn stage_entry(spec: &Document) -> QueryResult<(&str, &Bson)> {
     let mut fields = spec.iter();
     let (Some((name, arg)), None) = (fields.next(), fields.next()) else {
         return Err(QueryError::new(
             "A pipeline stage specification object must contain exactly one field.",
         ));
     };
+    Ok((name, arg))
+}
+
+/// Parses one stage through the stage table.
+fn parse_stage(name: &str, arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let (_, parse) = STAGES
         .iter()
-        .find(|(n, _)| n == name)
+        .find(|(n, _)| *n == name)
         .ok_or_else(|| QueryError::new(format!("Unrecognized pipeline stage name: '{name}'")))?;
-    parse(arg)
+    parse(arg, ctx)
+}
+
+/// Reads a sub-pipeline argument (`$lookup`'s `pipeline`, `$unionWith`'s,
+/// a `$facet` field): an array of stage documents. `what` names it in
+/// errors.
+pub(crate) fn sub_pipeline_specs(what: &str, arg: &Bson) -> QueryResult<Vec<Document>> {
+    let Bson::Array(items) = arg else {
+        return Err(QueryError::new(format!(
+            "{what} must be an array of stage objects, but found type: {}",
+            crate::query::expr::type_name(Some(arg))
+        )));
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Bson::Document(stage) => Ok(stage.clone()),
+            other => Err(QueryError::new(format!(
+                "{what} must contain only stage objects, but found type: {}",
+                crate::query::expr::type_name(Some(other))
+            ))),
+        })
+        .collect()
 }
 
 /// Sets a dotted path in a document, creating (or replacing non-document
@@ -211,5 +376,7 @@ pub(crate) fn stage_names() -> Vec<&'static str> {
 mod tests;
 #[cfg(test)]
 mod tests_accumulators;
+#[cfg(test)]
+mod tests_stages;
 #[cfg(test)]
 mod tests_window;

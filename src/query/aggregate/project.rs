@@ -3,7 +3,7 @@
 
 use bson::{Bson, Document};
 
-use super::{map_each, Docs, Env, Stage};
+use super::{map_each, Docs, Env, ParseCtx, Stage};
 use crate::query::expr::{path_segments, type_name, Ctx, Expr};
 use crate::query::{QueryError, QueryResult};
 
@@ -86,7 +86,7 @@ struct Project {
 }
 
 /// Reads one `$project` value: a flag, a sub-projection or an expression.
-fn project_action(value: &Bson, path: &str, depth: usize) -> QueryResult<Action> {
+fn project_action(value: &Bson, path: &str, depth: usize, ctx: &ParseCtx) -> QueryResult<Action> {
     Ok(match value {
         Bson::Boolean(b) => flag(*b),
         Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {
@@ -101,7 +101,7 @@ fn project_action(value: &Bson, path: &str, depth: usize) -> QueryResult<Action>
             let mut sub = Tree::default();
             for (key, value) in doc {
                 let full = format!("{path}.{key}");
-                let action = project_action(value, &full, depth + 1)?;
+                let action = project_action(value, &full, depth + 1, ctx)?;
                 sub.insert(&path_segments(key)?, action, &full)?;
             }
             Action::Nested(sub)
@@ -111,7 +111,7 @@ fn project_action(value: &Bson, path: &str, depth: usize) -> QueryResult<Action>
                 "An empty sub-projection is not a valid value. Found empty object at path {path}"
             )))
         }
-        other => Action::Compute(Expr::parse(other)?),
+        other => Action::Compute(ctx.expr(other)?),
     })
 }
 
@@ -138,7 +138,7 @@ fn scan(tree: &Tree, top: bool, includes: &mut bool, excludes: &mut bool) {
 }
 
 /// Parses `$project`, deciding between inclusion and exclusion.
-pub(super) fn parse_project(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_project(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let Bson::Document(spec) = arg else {
         return Err(QueryError::new("$project specification must be an object"));
     };
@@ -149,7 +149,7 @@ pub(super) fn parse_project(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
     }
     let mut tree = Tree::default();
     for (key, value) in spec {
-        let action = project_action(value, key, 0)?;
+        let action = project_action(value, key, 0, ctx)?;
         tree.insert(&path_segments(key)?, action, key)?;
     }
     let (mut includes, mut excludes) = (false, false);
@@ -174,9 +174,9 @@ pub(super) fn parse_project(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 }
 
 impl Stage for Project {
-    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+    fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
         map_each(input, move |mut doc| match self.mode {
-            Mode::Inclusion => include(&self.tree, &doc, &Ctx::new(&doc)).map(Some),
+            Mode::Inclusion => include(&self.tree, &doc, &env.ctx(&doc)).map(Some),
             Mode::Exclusion => {
                 exclude(&self.tree, &mut doc);
                 Ok(Some(doc))
@@ -271,7 +271,7 @@ fn exclude_array(sub: &Tree, items: &mut [Bson]) {
 }
 
 /// `$unset`: an exclusion projection of the named paths.
-pub(super) fn parse_unset(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_unset(arg: &Bson, _: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let names: Vec<&str> = match arg {
         Bson::String(s) => vec![s.as_str()],
         Bson::Array(items) if items.is_empty() => {
@@ -311,7 +311,7 @@ pub(super) fn parse_unset(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
 struct AddFields(Tree);
 
 /// Parses `$addFields`/`$set`: every value is an expression.
-pub(super) fn parse_add_fields(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_add_fields(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let Bson::Document(spec) = arg else {
         return Err(QueryError::new(format!(
             "$addFields specification stage must be an object, got {}",
@@ -320,22 +320,18 @@ pub(super) fn parse_add_fields(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
     };
     let mut tree = Tree::default();
     for (key, value) in spec {
-        tree.insert(
-            &path_segments(key)?,
-            Action::Compute(Expr::parse(value)?),
-            key,
-        )?;
+        tree.insert(&path_segments(key)?, Action::Compute(ctx.expr(value)?), key)?;
     }
     Ok(Box::new(AddFields(tree)))
 }
 
 impl Stage for AddFields {
-    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
+    fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
         map_each(input, move |mut doc| {
             // Evaluate everything against the input first, then change the
             // document in place: no copy of the document is needed.
             let mut values = Vec::new();
-            eval_leaves(&self.0, &Ctx::new(&doc), &mut values)?;
+            eval_leaves(&self.0, &env.ctx(&doc), &mut values)?;
             set_fields(&self.0, &mut doc, &values);
             Ok(Some(doc))
         })

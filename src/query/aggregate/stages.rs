@@ -2,7 +2,7 @@
 
 use bson::{Bson, Document};
 
-use super::{blocking, map_each, set_path, Docs, Env, Stage};
+use super::{blocking, map_each, set_path, Docs, Env, ParseCtx, Stage};
 use crate::query::expr::path_segments;
 use crate::query::expr::type_name;
 use crate::query::filter::Filter;
@@ -14,8 +14,10 @@ use crate::query::{QueryError, QueryResult};
 struct Match(Filter);
 
 impl Stage for Match {
-    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
-        map_each(input, move |doc| Ok(self.0.matches(&doc)?.then_some(doc)))
+    fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
+        map_each(input, move |doc| {
+            Ok(self.0.matches_with(&doc, env.vars())?.then_some(doc))
+        })
     }
 
     fn as_filter(&self) -> Option<&Filter> {
@@ -24,31 +26,62 @@ impl Stage for Match {
 }
 
 /// Parses `$match`.
-pub(super) fn parse_match(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_match(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     match arg {
-        Bson::Document(filter) => Ok(Box::new(Match(Filter::parse(filter)?))),
+        Bson::Document(filter) => Ok(Box::new(Match(ctx.filter(filter)?))),
         _ => Err(QueryError::new(
             "the match filter must be an expression in an object",
         )),
     }
 }
 
-/// `$sort`: a stable sort, so equal keys keep their input order.
+/// `$sort`: a stable sort, so equal keys keep their input order. With a
+/// limit (a `$sort` right before a `$limit`) only the first `limit`
+/// documents are kept while the input streams in.
 #[derive(Debug)]
-struct Sort(SortSpec);
+struct Sort {
+    /// The sort keys.
+    spec: SortSpec,
+    /// How many documents the following `$limit` keeps, if coalesced.
+    limit: Option<usize>,
+}
 
 impl Stage for Sort {
     fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
-        blocking(input, move |input| {
-            let mut docs = input.collect::<QueryResult<Vec<_>>>()?;
-            docs.sort_by(|a, b| self.0.compare(a, b));
-            Ok(docs)
+        blocking(input, move |input| match self.limit {
+            None => {
+                let mut docs = input.collect::<QueryResult<Vec<_>>>()?;
+                docs.sort_by(|a, b| self.spec.compare(a, b));
+                Ok(docs)
+            }
+            Some(k) => self.top(input, k),
         })
     }
 }
 
-/// Parses `$sort`.
-pub(super) fn parse_sort(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+impl Sort {
+    /// The first `k` documents in sort order (ties in input order), holding
+    /// at most about `2k` at a time: the buffer is sorted and cut back to
+    /// `k` whenever it doubles, which keeps the earliest of equal keys since
+    /// the sort is stable and later input is appended after them.
+    fn top(&self, input: Docs<'_>, k: usize) -> QueryResult<Vec<Document>> {
+        let cap = k.saturating_mul(2).max(64);
+        let mut kept: Vec<Document> = Vec::new();
+        for doc in input {
+            kept.push(doc?);
+            if kept.len() >= cap {
+                kept.sort_by(|a, b| self.spec.compare(a, b));
+                kept.truncate(k);
+            }
+        }
+        kept.sort_by(|a, b| self.spec.compare(a, b));
+        kept.truncate(k);
+        Ok(kept)
+    }
+}
+
+/// Parses a `$sort` specification.
+fn sort_spec(arg: &Bson) -> QueryResult<SortSpec> {
     match arg {
         Bson::Document(spec) => {
             let sort = SortSpec::parse(spec)?;
@@ -57,12 +90,30 @@ pub(super) fn parse_sort(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
                     "$sort stage must have at least one sort key",
                 ));
             }
-            Ok(Box::new(Sort(sort)))
+            Ok(sort)
         }
         _ => Err(QueryError::new(
             "the $sort key specification must be an object",
         )),
     }
+}
+
+/// Parses `$sort`.
+pub(super) fn parse_sort(arg: &Bson, _: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
+    Ok(Box::new(Sort {
+        spec: sort_spec(arg)?,
+        limit: None,
+    }))
+}
+
+/// Parses a `$sort` followed by a `$limit` into one top-k stage.
+pub(super) fn parse_sort_limit(sort: &Bson, limit: &Bson) -> QueryResult<Box<dyn Stage>> {
+    let spec = sort_spec(sort)?;
+    let limit = limit_argument(limit)?;
+    Ok(Box::new(Sort {
+        spec,
+        limit: Some(usize::try_from(limit).unwrap_or(usize::MAX)),
+    }))
 }
 
 /// Reads the non-negative integer argument of `$limit`/`$skip`, with the
@@ -104,12 +155,17 @@ impl Stage for Limit {
     }
 }
 
-/// Parses `$limit`, which must be positive.
-pub(super) fn parse_limit(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+/// Reads `$limit`'s argument, which must be positive.
+fn limit_argument(arg: &Bson) -> QueryResult<u64> {
     match count_argument("$limit", arg)? {
         0 => Err(QueryError::new("the limit must be positive")),
-        n => Ok(Box::new(Limit(n))),
+        n => Ok(n),
     }
+}
+
+/// Parses `$limit`.
+pub(super) fn parse_limit(arg: &Bson, _: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
+    Ok(Box::new(Limit(limit_argument(arg)?)))
 }
 
 /// `$skip`.
@@ -129,7 +185,7 @@ impl Stage for Skip {
 }
 
 /// Parses `$skip`.
-pub(super) fn parse_skip(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_skip(arg: &Bson, _: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     Ok(Box::new(Skip(count_argument("$skip", arg)?)))
 }
 
@@ -157,7 +213,7 @@ impl Stage for Count {
 }
 
 /// Parses `$count` and validates the output field name.
-pub(super) fn parse_count(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_count(arg: &Bson, _: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let name = match arg {
         Bson::String(s) if !s.is_empty() => s,
         _ => {
@@ -310,7 +366,7 @@ fn unwind_path(path: &str) -> QueryResult<Vec<String>> {
 }
 
 /// Parses `$unwind` in its string or document form.
-pub(super) fn parse_unwind(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+pub(super) fn parse_unwind(arg: &Bson, _: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let options = match arg {
         Bson::String(path) if path.is_empty() => {
             return Err(QueryError::new("no path specified to $unwind stage"))

@@ -404,8 +404,9 @@ fn merge_objects_merges_in_order() {
 fn states_answer_without_being_consumed() {
     // A window asks a state after every document: the answer must not
     // empty it (the $group path takes the value out with finish instead).
-    let spec = accumulators::parse("$push", &bson!("$v")).unwrap();
-    let mut state = spec.start(&Document::new()).unwrap();
+    let spec = accumulators::parse("$push", &bson!("$v"), &ParseCtx::default()).unwrap();
+    let empty = Document::new();
+    let mut state = spec.start(&crate::query::expr::Ctx::new(&empty)).unwrap();
     state.add(Some(&Bson::Int32(1))).unwrap();
     assert_eq!(state.result().unwrap(), bson!([1]));
     state.add(Some(&Bson::Int32(2))).unwrap();

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use bson::{Bson, Document};
 
-use super::{blocking, set_path, Docs, Env, Stage};
+use super::{blocking, set_path, Docs, Env, ParseCtx, Stage};
 use crate::query::compare::{compare, equality_key, Number};
 use crate::query::expr::{path_segments, type_name, Ctx, Expr};
 use crate::query::sort::SortSpec;
@@ -58,8 +58,9 @@ struct SetWindowFields {
     outputs: Vec<Output>,
 }
 
-/// Parses `$setWindowFields`.
-pub(super) fn parse_set_window_fields(arg: &Bson) -> QueryResult<Box<dyn Stage>> {
+/// Parses `$setWindowFields`; `partitionBy` and the functions' expressions
+/// may read the variables of `ctx` (inside `$lookup`'s pipeline).
+pub(super) fn parse_set_window_fields(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stage>> {
     let Bson::Document(spec) = arg else {
         return Err(QueryError::new(format!(
             "the $setWindowFields stage specification must be an object, found {}",
@@ -69,7 +70,7 @@ pub(super) fn parse_set_window_fields(arg: &Bson) -> QueryResult<Box<dyn Stage>>
     let (mut partition, mut sort, mut output) = (None, None, None);
     for (field, value) in spec {
         match field.as_str() {
-            "partitionBy" => partition = Some(Expr::parse(value)?),
+            "partitionBy" => partition = Some(ctx.expr(value)?),
             "sortBy" => sort = Some(parse_sort_by(value)?),
             "output" => output = Some(value),
             other => {
@@ -103,7 +104,7 @@ pub(super) fn parse_set_window_fields(arg: &Bson) -> QueryResult<Box<dyn Stage>>
         };
         outputs.push(Output {
             path,
-            function: functions::parse(function, sort.as_ref())?,
+            function: functions::parse(function, sort.as_ref(), ctx)?,
         });
     }
     Ok(Box::new(SetWindowFields {
@@ -151,24 +152,24 @@ fn conflict(a: &[String], b: &[String]) -> bool {
 }
 
 impl Stage for SetWindowFields {
-    fn apply<'a>(&'a self, input: Docs<'a>, _: &'a Env) -> Docs<'a> {
-        blocking(input, move |input| self.run(input))
+    fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
+        blocking(input, move |input| self.run(input, env))
     }
 }
 
 impl SetWindowFields {
     /// Partitions, sorts and computes every output.
-    fn run(&self, input: Docs<'_>) -> QueryResult<Vec<Document>> {
+    fn run(&self, input: Docs<'_>, env: &Env) -> QueryResult<Vec<Document>> {
         let mut out = Vec::new();
-        for partition in self.partitions(input)? {
-            self.compute(partition, &mut out)?;
+        for partition in self.partitions(input, env)? {
+            self.compute(partition, env, &mut out)?;
         }
         Ok(out)
     }
 
     /// The input split into partitions, in their keys' order, each in input
     /// order.
-    fn partitions(&self, input: Docs<'_>) -> QueryResult<Vec<Vec<Document>>> {
+    fn partitions(&self, input: Docs<'_>, env: &Env) -> QueryResult<Vec<Vec<Document>>> {
         let Some(expr) = &self.partition else {
             return Ok(vec![input.collect::<QueryResult<Vec<_>>>()?]);
         };
@@ -177,7 +178,7 @@ impl SetWindowFields {
         for doc in input {
             let doc = doc?;
             let key = expr
-                .eval(&Ctx::new(&doc))?
+                .eval(&env.ctx(&doc))?
                 .map_or(Bson::Null, Cow::into_owned);
             if matches!(key, Bson::Array(_)) {
                 return Err(QueryError::new(
@@ -198,7 +199,12 @@ impl SetWindowFields {
     }
 
     /// Sorts one partition, computes its outputs and appends it to `out`.
-    fn compute(&self, mut docs: Vec<Document>, out: &mut Vec<Document>) -> QueryResult<()> {
+    fn compute(
+        &self,
+        mut docs: Vec<Document>,
+        env: &Env,
+        out: &mut Vec<Document>,
+    ) -> QueryResult<()> {
         if let Some(sort) = &self.sort {
             docs.sort_by(|a, b| sort.spec.compare(a, b));
         }
@@ -215,7 +221,7 @@ impl SetWindowFields {
         let columns = self
             .outputs
             .iter()
-            .map(|o| o.function.compute(&docs, &sort_values))
+            .map(|o| o.function.compute(&docs, env, &sort_values))
             .collect::<QueryResult<Vec<_>>>()?;
         let mut columns: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
         for mut doc in docs {

@@ -53,6 +53,7 @@ use bson::{Bson, Document};
 use crate::query::{QueryError, QueryResult};
 
 pub(crate) use arith::{add_numbers, Num};
+pub(crate) use decimal::Dec;
 pub(crate) use ops::type_name;
 use ops::OpDef;
 pub(crate) use path::{split_path as path_segments, FieldPath};
@@ -99,6 +100,16 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
+    /// A scope holding the variables an enclosing stage defines (`$lookup`'s
+    /// `let`): their slots are their indexes in `names`, and at run time
+    /// [`Ctx::with_vars`] supplies their values in the same order.
+    pub(crate) fn with_outer(names: &[String]) -> Scope {
+        Scope {
+            user_vars: names.to_vec(),
+            depth: 0,
+        }
+    }
+
     /// The slot of a user variable in scope, innermost first.
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
         self.user_vars.iter().rposition(|v| v == name)
@@ -156,6 +167,18 @@ impl<'a> Ctx<'a> {
             vars: Vec::new(),
         }
     }
+
+    /// A context whose first user variables are `vars` (`None` = missing),
+    /// for expressions parsed in a [`Scope::with_outer`] of the same names.
+    pub(crate) fn with_vars(root: &'a Document, vars: &'a [Option<Bson>]) -> Self {
+        Ctx {
+            root,
+            vars: vars
+                .iter()
+                .map(|v| v.as_ref().map(Binding::Borrowed))
+                .collect(),
+        }
+    }
 }
 
 impl Expr {
@@ -166,9 +189,40 @@ impl Expr {
         })
     }
 
+    /// Compiles an aggregation expression that may read the variables of
+    /// `scope` (see [`Scope::with_outer`]).
+    pub(crate) fn parse_in(spec: &Bson, scope: &Scope) -> QueryResult<Expr> {
+        let mut scope = Scope::with_outer(&scope.user_vars);
+        Ok(Expr {
+            node: Node::parse(spec, &mut scope)?,
+        })
+    }
+
     /// Evaluates with `$$ROOT = $$CURRENT = doc`; `None` means "missing".
     pub(crate) fn evaluate(&self, doc: &Document) -> QueryResult<Option<Bson>> {
         Ok(self.node.eval(&Ctx::new(doc))?.map(Cow::into_owned))
+    }
+
+    /// Evaluates with `$$ROOT = $$CURRENT = doc` and the outer variables
+    /// `vars` (see [`Ctx::with_vars`]).
+    pub(crate) fn evaluate_with(
+        &self,
+        doc: &Document,
+        vars: &[Option<Bson>],
+    ) -> QueryResult<Option<Bson>> {
+        Ok(self
+            .node
+            .eval(&Ctx::with_vars(doc, vars))?
+            .map(Cow::into_owned))
+    }
+
+    /// The expression's value when it reads neither the document nor any
+    /// variable (`[1, {$add: [2, 3]}]`), as the server folds constants;
+    /// `None` if it is not constant.
+    pub(crate) fn constant(&self) -> Option<QueryResult<Option<Bson>>> {
+        self.node
+            .is_constant()
+            .then(|| self.evaluate(&Document::new()))
     }
 
     /// Evaluates in a context, borrowing from the document where it can.
@@ -268,6 +322,18 @@ impl Node {
         match arg {
             Bson::Array(items) => items.iter().map(|item| Node::parse(item, scope)).collect(),
             other => Ok(vec![Node::parse(other, scope)?]),
+        }
+    }
+
+    /// Whether the node's value depends on nothing but itself: no path, no
+    /// variable, and no special form (which may bind variables).
+    fn is_constant(&self) -> bool {
+        match self {
+            Node::Literal(_) => true,
+            Node::Path(_) | Node::Special(_) => false,
+            Node::Object(fields) => fields.iter().all(|(_, node)| node.is_constant()),
+            Node::Array(items) => items.iter().all(Node::is_constant),
+            Node::Call(_, args) => args.iter().all(Node::is_constant),
         }
     }
 

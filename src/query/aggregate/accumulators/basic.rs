@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use bson::{Bson, Document};
 
 use super::{Accumulator, AccumulatorSpec};
+use crate::query::aggregate::ParseCtx;
 use crate::query::compare::{compare, equality_key};
 use crate::query::expr::{add_numbers, type_name, Ctx, Expr, Num, Value};
 use crate::query::{QueryError, QueryResult};
@@ -26,7 +27,7 @@ impl AccumulatorSpec for Unary {
         self.arg.eval(ctx)
     }
 
-    fn start(&self, _: &Document) -> QueryResult<Box<dyn Accumulator>> {
+    fn start(&self, _: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>> {
         Ok((self.make)())
     }
 
@@ -39,6 +40,7 @@ impl AccumulatorSpec for Unary {
 pub(super) fn parse_unary(
     name: &str,
     arg: &Bson,
+    ctx: &ParseCtx,
     make: fn() -> Box<dyn Accumulator>,
     empty: fn() -> Bson,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
@@ -48,7 +50,7 @@ pub(super) fn parse_unary(
         )));
     }
     Ok(Box::new(Unary {
-        arg: Expr::parse(arg)?,
+        arg: ctx.expr(arg)?,
         make,
         empty,
     }))
@@ -70,20 +72,33 @@ fn empty_array() -> Bson {
 }
 
 /// Parses `$sum`.
-pub(super) fn parse_sum(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(Sum(Num::Int(0))), zero)
+pub(super) fn parse_sum(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_unary(name, arg, ctx, || Box::new(Sum(Num::Int(0))), zero)
 }
 
 /// Parses `$avg`.
-pub(super) fn parse_avg(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(Avg::default()), null)
+pub(super) fn parse_avg(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_unary(name, arg, ctx, || Box::new(Avg::default()), null)
 }
 
 /// Parses `$min`.
-pub(super) fn parse_min(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
+pub(super) fn parse_min(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     parse_unary(
         name,
         arg,
+        ctx,
         || {
             Box::new(Extreme {
                 value: None,
@@ -95,10 +110,15 @@ pub(super) fn parse_min(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn A
 }
 
 /// Parses `$max`.
-pub(super) fn parse_max(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
+pub(super) fn parse_max(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     parse_unary(
         name,
         arg,
+        ctx,
         || {
             Box::new(Extreme {
                 value: None,
@@ -110,34 +130,54 @@ pub(super) fn parse_max(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn A
 }
 
 /// Parses `$first`.
-pub(super) fn parse_first(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(First(None)), null)
+pub(super) fn parse_first(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_unary(name, arg, ctx, || Box::new(First(None)), null)
 }
 
 /// Parses `$last`.
-pub(super) fn parse_last(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(Last(Bson::Null)), null)
+pub(super) fn parse_last(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_unary(name, arg, ctx, || Box::new(Last(Bson::Null)), null)
 }
 
 /// Parses `$push`.
-pub(super) fn parse_push(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(Push(Vec::new())), empty_array)
+pub(super) fn parse_push(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_unary(name, arg, ctx, || Box::new(Push(Vec::new())), empty_array)
 }
 
 /// Parses `$addToSet`.
 pub(super) fn parse_add_to_set(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(AddToSet::default()), empty_array)
+    parse_unary(
+        name,
+        arg,
+        ctx,
+        || Box::new(AddToSet::default()),
+        empty_array,
+    )
 }
 
 /// Parses `$mergeObjects`.
 pub(super) fn parse_merge_objects(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(MergeObjects::default()), null)
+    parse_unary(name, arg, ctx, || Box::new(MergeObjects::default()), null)
 }
 
 /// `$count`: takes only `{}`, and counts documents.
@@ -149,7 +189,7 @@ impl AccumulatorSpec for CountSpec {
         Ok(None)
     }
 
-    fn start(&self, _: &Document) -> QueryResult<Box<dyn Accumulator>> {
+    fn start(&self, _: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>> {
         Ok(Box::new(Count(0)))
     }
 
@@ -159,7 +199,11 @@ impl AccumulatorSpec for CountSpec {
 }
 
 /// Parses `$count`, whose only argument is `{}`.
-pub(super) fn parse_count(_: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
+pub(super) fn parse_count(
+    _: &'static str,
+    arg: &Bson,
+    _: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     match arg {
         Bson::Document(d) if d.is_empty() => Ok(Box::new(CountSpec)),
         _ => Err(QueryError::new("$count takes no arguments, i.e. $count:{}")),

@@ -7,9 +7,10 @@
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
-use bson::{Bson, Document};
+use bson::Bson;
 
 use super::{eval_owned, object_argument, shown, Accumulator, AccumulatorSpec};
+use crate::query::aggregate::ParseCtx;
 use crate::query::compare::compare;
 use crate::query::expr::{Ctx, Expr, Num, Value};
 use crate::query::{QueryError, QueryResult};
@@ -43,7 +44,7 @@ impl AccumulatorSpec for NSpec {
         self.input.eval(ctx)
     }
 
-    fn start(&self, init: &Document) -> QueryResult<Box<dyn Accumulator>> {
+    fn start(&self, init: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>> {
         let n = validate_n(eval_owned(&self.n, init)?.as_ref())?;
         Ok(match self.kind {
             Kind::First => Box::new(FirstN {
@@ -67,36 +68,51 @@ impl AccumulatorSpec for NSpec {
 pub(super) fn parse_first_n(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_n(name, arg, Kind::First)
+    parse_n(name, arg, ctx, Kind::First)
 }
 
 /// Parses `$lastN`.
 pub(super) fn parse_last_n(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_n(name, arg, Kind::Last)
+    parse_n(name, arg, ctx, Kind::Last)
 }
 
 /// Parses `$minN`.
-pub(super) fn parse_min_n(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_n(name, arg, Kind::Min)
+pub(super) fn parse_min_n(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_n(name, arg, ctx, Kind::Min)
 }
 
 /// Parses `$maxN`.
-pub(super) fn parse_max_n(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_n(name, arg, Kind::Max)
+pub(super) fn parse_max_n(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse_n(name, arg, ctx, Kind::Max)
 }
 
 /// Parses `{n, input}` with the server's messages.
-fn parse_n(name: &str, arg: &Bson, kind: Kind) -> QueryResult<Box<dyn AccumulatorSpec>> {
+fn parse_n(
+    name: &str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+    kind: Kind,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     let spec = object_argument(name, arg)?;
     let (mut n, mut input) = (None, None);
     for (field, value) in spec {
         match field.as_str() {
-            "n" => n = Some(Expr::parse(value)?),
-            "input" => input = Some(Expr::parse(value)?),
+            "n" => n = Some(ctx.expr(value)?),
+            "input" => input = Some(ctx.expr(value)?),
             other => {
                 return Err(QueryError::new(format!(
                     "Unknown argument for 'n' operator: {other}"

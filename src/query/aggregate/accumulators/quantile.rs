@@ -11,6 +11,7 @@
 use bson::{Bson, Document};
 
 use super::{missing_field, object_argument, unknown_field, Accumulator, AccumulatorSpec};
+use crate::query::aggregate::ParseCtx;
 use crate::query::expr::{Ctx, Expr, Num, Value};
 use crate::query::{QueryError, QueryResult};
 
@@ -31,7 +32,7 @@ impl AccumulatorSpec for Quantile {
         self.input.eval(ctx)
     }
 
-    fn start(&self, _: &Document) -> QueryResult<Box<dyn Accumulator>> {
+    fn start(&self, _: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>> {
         Ok(Box::new(Sorted {
             ps: self.ps.clone(),
             median: self.median,
@@ -44,21 +45,28 @@ impl AccumulatorSpec for Quantile {
 pub(super) fn parse_median(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_quantile(name, arg, true)
+    parse_quantile(name, arg, ctx, true)
 }
 
 /// Parses `$percentile: {input, p, method}`.
 pub(super) fn parse_percentile(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_quantile(name, arg, false)
+    parse_quantile(name, arg, ctx, false)
 }
 
 /// Parses either, checking the fields in the server's order: unknown
 /// fields, then `input`, `p`, `method`.
-fn parse_quantile(name: &str, arg: &Bson, median: bool) -> QueryResult<Box<dyn AccumulatorSpec>> {
+fn parse_quantile(
+    name: &str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+    median: bool,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     let spec = object_argument(name, arg)?;
     let known: &[&str] = if median {
         &["input", "method"]
@@ -68,7 +76,7 @@ fn parse_quantile(name: &str, arg: &Bson, median: bool) -> QueryResult<Box<dyn A
     if let Some(field) = spec.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(unknown_field(name, field));
     }
-    let input = Expr::parse(
+    let input = ctx.expr(
         spec.get("input")
             .ok_or_else(|| missing_field(name, "input"))?,
     )?;

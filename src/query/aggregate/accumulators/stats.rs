@@ -4,6 +4,7 @@ use bson::Bson;
 
 use super::basic::parse_unary;
 use super::{Accumulator, AccumulatorSpec};
+use crate::query::aggregate::ParseCtx;
 use crate::query::expr::Num;
 use crate::query::QueryResult;
 
@@ -11,16 +12,30 @@ use crate::query::QueryResult;
 pub(super) fn parse_std_dev_pop(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(StdDev::new(false)), || Bson::Null)
+    parse_unary(
+        name,
+        arg,
+        ctx,
+        || Box::new(StdDev::new(false)),
+        || Bson::Null,
+    )
 }
 
 /// Parses `$stdDevSamp`.
 pub(super) fn parse_std_dev_samp(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, || Box::new(StdDev::new(true)), || Bson::Null)
+    parse_unary(
+        name,
+        arg,
+        ctx,
+        || Box::new(StdDev::new(true)),
+        || Bson::Null,
+    )
 }
 
 /// A standard deviation over the numeric inputs (as doubles; anything else

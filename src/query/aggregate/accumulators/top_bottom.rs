@@ -8,10 +8,11 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use bson::{Bson, Document};
+use bson::Bson;
 
 use super::n::validate_n;
 use super::{eval_owned, object_argument, Accumulator, AccumulatorSpec};
+use crate::query::aggregate::ParseCtx;
 use crate::query::expr::{Ctx, Expr, Value};
 use crate::query::sort::SortSpec;
 use crate::query::{QueryError, QueryResult};
@@ -51,7 +52,7 @@ impl AccumulatorSpec for TopBottom {
         ]))))
     }
 
-    fn start(&self, init: &Document) -> QueryResult<Box<dyn Accumulator>> {
+    fn start(&self, init: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>> {
         let n = match &self.n {
             Some(n) => validate_n(eval_owned(n, init)?.as_ref())?,
             None => 1,
@@ -67,39 +68,55 @@ impl AccumulatorSpec for TopBottom {
 }
 
 /// Parses `$top`.
-pub(super) fn parse_top(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse(name, arg, End::Top, false)
+pub(super) fn parse_top(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse(name, arg, ctx, End::Top, false)
 }
 
 /// Parses `$bottom`.
 pub(super) fn parse_bottom(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse(name, arg, End::Bottom, false)
+    parse(name, arg, ctx, End::Bottom, false)
 }
 
 /// Parses `$topN`.
-pub(super) fn parse_top_n(name: &'static str, arg: &Bson) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse(name, arg, End::Top, true)
+pub(super) fn parse_top_n(
+    name: &'static str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    parse(name, arg, ctx, End::Top, true)
 }
 
 /// Parses `$bottomN`.
 pub(super) fn parse_bottom_n(
     name: &'static str,
     arg: &Bson,
+    ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse(name, arg, End::Bottom, true)
+    parse(name, arg, ctx, End::Bottom, true)
 }
 
 /// Parses the argument document with the server's messages.
-fn parse(name: &str, arg: &Bson, end: End, with_n: bool) -> QueryResult<Box<dyn AccumulatorSpec>> {
+fn parse(
+    name: &str,
+    arg: &Bson,
+    ctx: &ParseCtx,
+    end: End,
+    with_n: bool,
+) -> QueryResult<Box<dyn AccumulatorSpec>> {
     let spec = object_argument(name, arg)?;
     let (mut n, mut sort, mut output) = (None, None, None);
     for (field, value) in spec {
         match (field.as_str(), value) {
-            ("n", _) if with_n => n = Some(Expr::parse(value)?),
-            ("output", _) => output = Some(Expr::parse(value)?),
+            ("n", _) if with_n => n = Some(ctx.expr(value)?),
+            ("output", _) => output = Some(ctx.expr(value)?),
             ("sortBy", Bson::Document(spec)) => sort = Some(SortSpec::parse(spec)?),
             ("sortBy", other) => {
                 return Err(QueryError::new(format!(

@@ -11,6 +11,7 @@ use bson::{Bson, Document};
 use super::bounds::{self, Window};
 use super::SortBy;
 use crate::query::aggregate::accumulators::{self, Accumulator, AccumulatorSpec};
+use crate::query::aggregate::{Env, ParseCtx};
 use crate::query::compare::equal;
 use crate::query::expr::{Ctx, Expr};
 use crate::query::{QueryError, QueryResult};
@@ -82,8 +83,13 @@ fn is_function(name: &str) -> bool {
 }
 
 /// Parses an output field's `{<function>: <arg>, window: {...}}`; the first
-/// `$`-prefixed field names the function, as for the server.
-pub(super) fn parse(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Function> {
+/// `$`-prefixed field names the function, as for the server. Its
+/// expressions may read the variables of `ctx`.
+pub(super) fn parse(
+    spec: &Document,
+    sort: Option<&SortBy>,
+    ctx: &ParseCtx,
+) -> QueryResult<Function> {
     let Some((name, _)) = spec.iter().find(|(k, _)| k.starts_with('$')) else {
         let first = spec
             .keys()
@@ -107,13 +113,17 @@ pub(super) fn parse(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Funct
         return parse_rank(spec, name, *kind, sort);
     }
     if name == "$shift" {
-        return parse_shift(spec, sort);
+        return parse_shift(spec, sort, ctx);
     }
-    parse_accumulate(spec, sort)
+    parse_accumulate(spec, sort, ctx)
 }
 
 /// Parses an accumulator window function.
-fn parse_accumulate(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Function> {
+fn parse_accumulate(
+    spec: &Document,
+    sort: Option<&SortBy>,
+    ctx: &ParseCtx,
+) -> QueryResult<Function> {
     let mut window = bounds::WHOLE;
     let mut parsed: Option<Box<dyn AccumulatorSpec>> = None;
     for (field, value) in spec {
@@ -130,7 +140,7 @@ fn parse_accumulate(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Funct
                 .ok_or_else(|| {
                     QueryError::new("Cannot specify two functions in window function spec")
                 })?;
-            parsed = Some(def.parse_arg(value)?);
+            parsed = Some(def.parse_arg(value, ctx)?);
         } else {
             return Err(QueryError::new(format!(
                 "Window function found an unknown argument: {field}"
@@ -170,7 +180,7 @@ fn parse_rank(
 }
 
 /// Parses `{$shift: {output, by, default}}`, which takes no window.
-fn parse_shift(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Function> {
+fn parse_shift(spec: &Document, sort: Option<&SortBy>, ctx: &ParseCtx) -> QueryResult<Function> {
     let mut parsed = None;
     for (field, value) in spec {
         if field == "window" {
@@ -179,7 +189,7 @@ fn parse_shift(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Function> 
             let Bson::Document(args) = value else {
                 return Err(QueryError::new("Argument to $shift must be an object"));
             };
-            parsed = Some(parse_shift_args(args)?);
+            parsed = Some(parse_shift_args(args, ctx)?);
         } else if is_function(field) {
             return Err(QueryError::new(
                 "Cannot specify multiple functions in window function spec",
@@ -197,11 +207,11 @@ fn parse_shift(spec: &Document, sort: Option<&SortBy>) -> QueryResult<Function> 
 }
 
 /// Parses `$shift`'s argument document.
-fn parse_shift_args(args: &Document) -> QueryResult<Function> {
+fn parse_shift_args(args: &Document, ctx: &ParseCtx) -> QueryResult<Function> {
     let (mut output, mut by, mut default) = (None, None, Bson::Null);
     for (field, value) in args {
         match field.as_str() {
-            "output" => output = Some(Expr::parse(value)?),
+            "output" => output = Some(ctx.expr(value)?),
             "by" => by = Some(shift_offset(value)?),
             "default" => {
                 default = constant(value).ok_or_else(|| {
@@ -257,10 +267,12 @@ fn constant(value: &Bson) -> Option<QueryResult<Bson>> {
 impl Function {
     /// The function's value for each document of one partition, in its
     /// `sortBy` order. `sort_values` are the documents' values of the single
-    /// `sortBy` field, when a range window needs them.
+    /// `sortBy` field, when a range window needs them. Expressions see the
+    /// variables in `env`.
     pub(super) fn compute(
         &self,
         docs: &[Document],
+        env: &Env,
         sort_values: &dyn Fn() -> QueryResult<Vec<Option<Bson>>>,
     ) -> QueryResult<Vec<Bson>> {
         match self {
@@ -270,7 +282,7 @@ impl Function {
                     Window::Documents(..) => Vec::new(),
                 };
                 let spans = window.spans(docs.len(), &values)?;
-                accumulate(spec.as_ref(), docs, &spans)
+                accumulate(spec.as_ref(), docs, env, &spans)
             }
             Function::Rank { kind, key } => rank(*kind, key, docs),
             Function::Shift {
@@ -286,7 +298,7 @@ impl Function {
                         .and_then(|j| docs.get(j));
                     match other {
                         Some(doc) => Ok(output
-                            .eval(&Ctx::new(doc))?
+                            .eval(&env.ctx(doc))?
                             .map_or(Bson::Null, Cow::into_owned)),
                         None => Ok(default.clone()),
                     }
@@ -307,13 +319,15 @@ impl Function {
 fn accumulate(
     spec: &dyn AccumulatorSpec,
     docs: &[Document],
+    env: &Env,
     spans: &[Range<usize>],
 ) -> QueryResult<Vec<Bson>> {
     let inputs = docs
         .iter()
-        .map(|doc| Ok(spec.input(&Ctx::new(doc))?.map(Cow::into_owned)))
+        .map(|doc| Ok(spec.input(&env.ctx(doc))?.map(Cow::into_owned)))
         .collect::<QueryResult<Vec<Option<Bson>>>>()?;
-    let init = Document::new();
+    let empty = Document::new();
+    let init = env.ctx(&empty);
     let growing =
         spans.iter().all(|s| s.start == 0) && spans.windows(2).all(|w| w[0].end <= w[1].end);
     if growing {
