@@ -15,8 +15,20 @@
 use bson::error::Result;
 use bson::{Bson, Document, RawArray, RawBsonRef, RawDocument};
 
-/// Decodes a whole document.
+use crate::query::path::RawDoc;
+
+/// Decodes a whole document, with the query engine's raw walker (see
+/// [`RawDoc::decode`]); malformed bytes go the slow way, which says what is
+/// wrong with them.
 pub(super) fn document(raw: &RawDocument) -> Result<Document> {
+    match RawDoc::new(raw).decode() {
+        Some(doc) => Ok(doc),
+        None => checked_document(raw),
+    }
+}
+
+/// Decodes a whole document with the bson crate's checked iterator.
+fn checked_document(raw: &RawDocument) -> Result<Document> {
     let mut doc = Document::new();
     for element in raw {
         let (key, value) = element?;
@@ -231,6 +243,31 @@ mod tests {
             doc! { "_id": { "$getField": "a.b" } },
         ] {
             assert_eq!(Fields::of_group(&Bson::Document(spec)), None);
+        }
+    }
+
+    #[test]
+    fn the_fast_decoder_agrees_with_the_bson_crate() {
+        let doc = doc! {
+            "_id": "r", "f": 0.5, "i": 3, "l": 4_i64, "t": true, "n": Bson::Null,
+            "s": "h\u{e9}llo", "d": bson::DateTime::from_millis(-5),
+            "dec": "1.50".parse::<bson::Decimal128>().unwrap(),
+            "oid": bson::oid::ObjectId::from_bytes([7; 12]),
+            "bin": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![1, 2] },
+            "re": bson::Regex { pattern: "^a".try_into().unwrap(), options: "i".try_into().unwrap() },
+            "ts": bson::Timestamp { time: 1, increment: 2 },
+            "nested": { "a": [1, [2, [3, {}]], { "b": [] }], "e": {} },
+            "": "empty key", "min": Bson::MinKey, "max": Bson::MaxKey,
+        };
+        let raw = RawDocumentBuf::try_from(&doc).unwrap();
+        assert_eq!(document(&raw).unwrap(), doc);
+        assert_eq!(Document::try_from(raw.as_ref()).unwrap(), doc);
+        // Malformed bytes are an error, never a panic or a partial document.
+        let mut bytes = raw.as_bytes().to_vec();
+        let at = bytes.len() / 2;
+        bytes[at] = 0xff;
+        if let Ok(broken) = RawDocument::from_bytes(&bytes) {
+            let _ = document(broken);
         }
     }
 }
