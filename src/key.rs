@@ -19,6 +19,12 @@ pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Checks that `key` names a field a user may write.
 pub(crate) fn validate_key(key: &str) -> Result<(), Error> {
+    segments(key).map(|_| ())
+}
+
+/// Validates `key` (see [`validate_key`]) and returns how many segments it
+/// has, in one pass over its bytes: this runs on every `store` and `push`.
+pub(crate) fn segments(key: &str) -> Result<usize, Error> {
     let refuse = |reason: &str| {
         Err(Error::InvalidKey {
             key: key.to_owned(),
@@ -28,36 +34,53 @@ pub(crate) fn validate_key(key: &str) -> Result<(), Error> {
     if key.is_empty() {
         return refuse("a key cannot be empty");
     }
-    if key.contains('\0') {
-        return refuse("a key cannot contain a NUL byte");
-    }
-    for segment in key.split('.') {
-        if segment.is_empty() {
-            return refuse("a key cannot have an empty segment (leading, trailing or double dot)");
+    let mut count = 1;
+    let mut segment_start = true;
+    for &byte in key.as_bytes() {
+        match byte {
+            0 => return refuse("a key cannot contain a NUL byte"),
+            b'.' if segment_start => {
+                return refuse(
+                    "a key cannot have an empty segment (leading, trailing or double dot)",
+                )
+            }
+            b'.' => {
+                count += 1;
+                segment_start = true;
+                continue;
+            }
+            b'$' if segment_start => return refuse("a key segment cannot start with '$'"),
+            _ => {}
         }
-        if segment.starts_with('$') {
-            return refuse("a key segment cannot start with '$'");
-        }
+        segment_start = false;
     }
-    if key.split('.').count() > MAX_DEPTH {
+    if segment_start {
+        return refuse("a key cannot have an empty segment (leading, trailing or double dot)");
+    }
+    if count > MAX_DEPTH {
         return refuse("a key can have at most 100 segments (MongoDB's nesting limit)");
     }
     match key.split('.').next() {
         Some("_id") => refuse("_id is the run id and cannot be written"),
         Some(METADATA_FIELD) => refuse("_yamlett is reserved for the run's metadata"),
-        _ => Ok(()),
+        _ => Ok(count),
     }
 }
 
 /// Converts a value to BSON for storing under `key`, refusing anything the
 /// stores could not hold faithfully.
-pub(crate) fn to_bson<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Bson, Error> {
+/// `segments` is the key's segment count, from [`segments`].
+pub(crate) fn to_bson<T: Serialize + ?Sized>(
+    key: &str,
+    segments: usize,
+    value: &T,
+) -> Result<Bson, Error> {
     let bson = bson::serialize_to_bson(value).map_err(|err| Error::InvalidValue {
         key: key.to_owned(),
         reason: err.to_string(),
     })?;
     check_field_names(key, &bson)?;
-    let depth = key.split('.').count() + nesting(&bson);
+    let depth = segments + nesting(&bson);
     if depth > MAX_DEPTH {
         return Err(Error::InvalidValue {
             key: key.to_owned(),
@@ -212,17 +235,17 @@ mod tests {
     #[test]
     fn values_that_bson_cannot_hold_are_refused() {
         assert!(matches!(
-            to_bson("k", &u64::MAX),
+            to_bson("k", 1, &u64::MAX),
             Err(Error::InvalidValue { .. })
         ));
         let mut by_int = HashMap::new();
         by_int.insert(vec![1u8], 2);
         assert!(matches!(
-            to_bson("k", &by_int),
+            to_bson("k", 1, &by_int),
             Err(Error::InvalidValue { .. })
         ));
         assert_eq!(
-            to_bson("k", &(i64::MAX as u64)).unwrap(),
+            to_bson("k", 1, &(i64::MAX as u64)).unwrap(),
             Bson::Int64(i64::MAX)
         );
     }
@@ -233,14 +256,14 @@ mod tests {
         state.insert("layer.1.weight", vec![0.5]);
         let mut model = BTreeMap::new();
         model.insert("state", state);
-        match to_bson("model", &model) {
+        match to_bson("model", 1, &model) {
             Err(Error::InvalidValue { key, .. }) => assert_eq!(key, "model.state.layer.1.weight"),
             other => panic!("{other:?}"),
         }
         let mut dollar = BTreeMap::new();
         dollar.insert("$where", 1);
         assert!(
-            matches!(to_bson("x", &vec![dollar]), Err(Error::InvalidValue { key, .. }) if key == "x.0.$where")
+            matches!(to_bson("x", 1, &vec![dollar]), Err(Error::InvalidValue { key, .. }) if key == "x.0.$where")
         );
     }
 
@@ -251,13 +274,13 @@ mod tests {
                 Bson::Document(bson::doc! { "d": inner })
             })
         };
-        assert!(to_bson("a", &deep(98)).is_ok());
+        assert!(to_bson("a", 1, &deep(98)).is_ok());
         assert!(matches!(
-            to_bson("a", &deep(100)),
+            to_bson("a", 1, &deep(100)),
             Err(Error::InvalidValue { .. })
         ));
         assert!(matches!(
-            to_bson("a.b.c", &deep(98)),
+            to_bson("a.b.c", 3, &deep(98)),
             Err(Error::InvalidValue { .. })
         ));
         let long_key = vec!["k"; 101].join(".");

@@ -52,16 +52,17 @@ impl Buffer {
     /// Folds `store(key, value)`: afterwards the key holds `value`, and
     /// anything buffered below it is gone.
     pub(crate) fn store(&mut self, key: &str, value: Bson) -> Result<Fold, Error> {
+        // The training loop's case: the key is buffered already, so by the
+        // invariant nothing above or below it is, and replacing is all.
+        if let Some(slot) = self.pending.get_mut(key) {
+            *slot = Pending::Set(value);
+            return Ok(Fold::Folded);
+        }
         if let Some((prefix, rest)) = self.pending_prefix(key) {
             return self.fold_into_prefix(key, prefix, "$set", rest, value);
         }
         self.remove_below(key);
-        match self.pending.get_mut(key) {
-            Some(slot) => *slot = Pending::Set(value),
-            None => {
-                self.pending.insert(key.to_owned(), Pending::Set(value));
-            }
-        }
+        self.pending.insert(key.to_owned(), Pending::Set(value));
         Ok(Fold::Folded)
     }
 

@@ -238,16 +238,16 @@ impl Run {
     /// (`store("a.b", 2)` after `store("a", {x: 1})`) merges, exactly as
     /// MongoDB's `$set` does.
     pub fn store<T: Serialize>(&self, key: &str, value: T) -> anyhow::Result<()> {
-        key::validate_key(key)?;
-        let value = key::to_bson(key, &value)?;
+        let segments = key::segments(key)?;
+        let value = key::to_bson(key, segments, &value)?;
         self.write(key, value, Buffer::store, "$set")
     }
 
     /// Appends `value` to the array at the dotted `key`, creating it if
     /// missing: the way to log a metric's history step by step.
     pub fn push<T: Serialize>(&self, key: &str, value: T) -> anyhow::Result<()> {
-        key::validate_key(key)?;
-        let value = key::to_bson(key, &value)?;
+        let segments = key::segments(key)?;
+        let value = key::to_bson(key, segments, &value)?;
         self.write(key, value, Buffer::push, "$push")
     }
 
