@@ -11,6 +11,7 @@
 //! (`RawBsonRef`), which the embedded store filters without decoding.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use bson::raw::RawDocument;
 use bson::spec::ElementType;
@@ -216,14 +217,18 @@ impl<'a> RawDoc<'a> {
         self.each_field(|key, value| {
             let key = std::str::from_utf8(key).ok()?;
             doc.insert(key.to_owned(), value.decode()?);
-            Some(())
+            Some(ControlFlow::Continue(()))
         })?;
         Some(doc)
     }
 
-    /// Calls `f` on every field, in order; `None` if the bytes are
-    /// malformed anywhere (unlike [`RawDoc::fields`], which just stops).
-    fn each_field(self, mut f: impl FnMut(&'a [u8], RawValue<'a>) -> Option<()>) -> Option<()> {
+    /// Calls `f` on every field, in order, until it breaks; `None` if `f`
+    /// fails or the bytes are malformed anywhere before that (unlike
+    /// [`RawDoc::fields`], which just stops).
+    pub(crate) fn each_field(
+        self,
+        mut f: impl FnMut(&'a [u8], RawValue<'a>) -> Option<ControlFlow<()>>,
+    ) -> Option<()> {
         let mut fields = self.fields();
         loop {
             // The terminating NUL, as the last byte: a complete document.
@@ -231,7 +236,9 @@ impl<'a> RawDoc<'a> {
                 return Some(());
             }
             let (key, value) = fields.read_field()?;
-            f(key, value)?;
+            if f(key, value)?.is_break() {
+                return Some(());
+            }
         }
     }
 }
@@ -330,8 +337,8 @@ impl<'a> RawValue<'a> {
         Bson::try_from(value).ok()
     }
 
-    /// Decodes the value.
-    fn decode(self) -> Option<Bson> {
+    /// Decodes the value; `None` if its bytes are malformed.
+    pub(crate) fn decode(self) -> Option<Bson> {
         use ElementType as T;
         let value = match self.kind {
             T::Double => Bson::Double(f64::from_le_bytes(self.fixed()?)),
@@ -353,7 +360,7 @@ impl<'a> RawValue<'a> {
                 let mut items = Vec::new();
                 RawDoc(self.bytes).each_field(|_, item| {
                     items.push(item.decode()?);
-                    Some(())
+                    Some(ControlFlow::Continue(()))
                 })?;
                 Bson::Array(items)
             }

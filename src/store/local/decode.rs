@@ -15,7 +15,9 @@
 use bson::error::Result;
 use bson::{Bson, Document, RawArray, RawBsonRef, RawDocument};
 
-use crate::query::path::RawDoc;
+use std::ops::ControlFlow;
+
+use crate::query::path::{RawDoc, Value as _};
 
 /// Decodes a whole document, with the query engine's raw walker (see
 /// [`RawDoc::decode`]); malformed bytes go the slow way, which says what is
@@ -121,6 +123,43 @@ impl Fields {
     /// The walk stops once every named field has been found: a stored run
     /// was encoded from a `Document`, so no field name occurs twice in it.
     pub(super) fn decode(&self, raw: &RawDocument) -> Result<Document> {
+        match self.decode_fast(RawDoc::new(raw)) {
+            Some(doc) => Ok(doc),
+            // Malformed bytes: the checked walk says what is wrong.
+            None => self.decode_checked(raw),
+        }
+    }
+
+    /// [`Fields::decode`] with the engine's raw walker: keys are compared
+    /// as bytes, and only the fields kept are checked and copied.
+    fn decode_fast(&self, raw: RawDoc<'_>) -> Option<Document> {
+        let mut doc = Document::new();
+        let mut missing = self.children.len();
+        raw.each_field(|key, value| {
+            if missing == 0 {
+                return Some(ControlFlow::Break(()));
+            }
+            let Some(needed) = self
+                .children
+                .iter()
+                .find(|(name, _)| name.as_bytes() == key)
+                .map(|(_, fields)| fields)
+            else {
+                return Some(ControlFlow::Continue(()));
+            };
+            missing -= 1;
+            let value = match value.as_document() {
+                Some(d) if !needed.whole => Bson::Document(needed.decode_fast(d)?),
+                _ => value.decode()?,
+            };
+            doc.insert(std::str::from_utf8(key).ok()?.to_owned(), value);
+            Some(ControlFlow::Continue(()))
+        })?;
+        Some(doc)
+    }
+
+    /// [`Fields::decode`] with the bson crate's checked iterator.
+    fn decode_checked(&self, raw: &RawDocument) -> Result<Document> {
         let mut doc = Document::new();
         let mut missing = self.children.len();
         for element in raw {
@@ -133,7 +172,9 @@ impl Fields {
             };
             missing -= 1;
             let value = match value {
-                RawBsonRef::Document(d) if !needed.whole => Bson::Document(needed.decode(d)?),
+                RawBsonRef::Document(d) if !needed.whole => {
+                    Bson::Document(needed.decode_checked(d)?)
+                }
                 other => value_of(other)?,
             };
             doc.insert(key.as_str(), value);
