@@ -362,23 +362,17 @@ fn bench_guard(c: &mut Criterion) {
         .unwrap();
     let keys: Vec<String> = (0..100).map(|i| format!("metrics.value_{i:03}")).collect();
     let mut group = c.benchmark_group("guard");
-
-    // The flush alone: the 100 stores happen in the untimed setup.
-    let mut round = 0_u32;
-    group.bench_function("flush_100_values", |b| {
-        b.iter_batched(
-            || {
-                round += 1;
-                let guard = run.enter();
-                for (i, key) in keys.iter().enumerate() {
-                    run.store(key, f64::from(round) + i as f64 * 0.5).unwrap();
-                }
-                guard
-            },
-            drop,
-            BatchSize::PerIteration,
-        )
-    });
+    bench_flush(&mut group, "flush_100_values", &run, &keys);
+    // The same on MongoDB, when a server is given (the test server is a
+    // Python reimplementation: this measures it more than yamlett).
+    if let Ok(mongodb) = std::env::var("YAMLETT_TEST_MONGODB_URI") {
+        let remote = Run::builder()
+            .uri(&mongodb)
+            .experiment("bench_guard")
+            .open()
+            .unwrap();
+        bench_flush(&mut group, "flush_100_values_mongodb", &remote, &keys);
+    }
 
     // `store` into an open guard, which only buffers; the one flush at the
     // end of each benchmark happens outside the timing.
@@ -600,6 +594,31 @@ fn query_loop(spec: &str) -> anyhow::Result<()> {
         times[times.len() / 2]
     );
     Ok(())
+}
+
+/// The flush of a guard holding one store of each of `keys`: the stores
+/// happen in the untimed setup, the drop (one update) is timed.
+fn bench_flush(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    run: &Run,
+    keys: &[String],
+) {
+    let mut round = 0_u32;
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                let guard = run.enter();
+                for (i, key) in keys.iter().enumerate() {
+                    run.store(key, f64::from(round) + i as f64 * 0.5).unwrap();
+                }
+                guard
+            },
+            drop,
+            BatchSize::PerIteration,
+        )
+    });
 }
 
 /// A training loop's logging, for profilers: `steps` guards, each holding

@@ -47,6 +47,14 @@ mod run;
 mod store;
 mod sync;
 
+/// The query engine's filter, for `benches/engine.rs` only: not part of the
+/// API, may change at any time.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::query::filter::Filter;
+}
+
 pub use bson;
 pub use error::Error;
 pub use experiment::{experiments, experiments_in, Experiment, ExperimentBuilder};

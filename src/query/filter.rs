@@ -32,14 +32,14 @@ const MAX_DEPTH: usize = 200;
 
 /// A compiled query filter.
 #[derive(Debug, Clone)]
-pub(crate) struct Filter {
+pub struct Filter {
     /// The compiled tree.
     root: Node,
 }
 
 impl Filter {
     /// Compiles `filter`, rejecting what the server rejects.
-    pub(crate) fn parse(filter: &Document) -> QueryResult<Filter> {
+    pub fn parse(filter: &Document) -> QueryResult<Filter> {
         Filter::parse_in(filter, &Scope::default())
     }
 
@@ -51,7 +51,7 @@ impl Filter {
     }
 
     /// Whether `doc` matches. Errors come only from `$expr` evaluation.
-    pub(crate) fn matches(&self, doc: &Document) -> QueryResult<bool> {
+    pub fn matches(&self, doc: &Document) -> QueryResult<bool> {
         evaluate(&self.root, doc, &[])
     }
 
@@ -63,7 +63,7 @@ impl Filter {
 
     /// Whether the raw `doc` matches, reading only the fields the filter
     /// needs. Same semantics as [`Filter::matches`].
-    pub(crate) fn matches_raw(&self, doc: &RawDocument) -> QueryResult<bool> {
+    pub fn matches_raw(&self, doc: &RawDocument) -> QueryResult<bool> {
         evaluate(&self.root, RawDoc::new(doc), &[])
     }
 }
