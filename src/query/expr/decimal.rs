@@ -82,6 +82,12 @@ impl Dec {
     /// A double as the server converts it for arithmetic: rounded to 15
     /// significant digits. Fails for NaN and the infinities.
     pub(crate) fn from_f64(f: f64) -> QueryResult<Dec> {
+        Dec::from_f64_digits(f, 15)
+    }
+
+    /// A finite double correctly rounded to `digits` significant digits
+    /// (at most 34); a zero loses its sign.
+    pub(crate) fn from_f64_digits(f: f64, digits: usize) -> QueryResult<Dec> {
         if !f.is_finite() {
             return Err(unsupported());
         }
@@ -91,15 +97,20 @@ impl Dec {
                 exponent: 0,
             });
         }
-        // "d.dddddddddddddde±x": 15 significant digits, as the server keeps.
-        let text = format!("{f:.14e}");
+        // "d.ddd…e±x" with `digits` significant digits.
+        let fraction = digits.saturating_sub(1);
+        let text = format!("{f:.fraction$e}");
         let (mantissa, exp) = text.split_once('e').ok_or_else(unsupported)?;
         let exp: i32 = exp.parse().map_err(|_| unsupported())?;
-        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-        let coefficient: i128 = digits.parse().map_err(|_| unsupported())?;
+        let coefficient: i128 = mantissa
+            .chars()
+            .filter(|c| *c != '.')
+            .collect::<String>()
+            .parse()
+            .map_err(|_| unsupported())?;
         Ok(Dec {
             coefficient,
-            exponent: exp - 14,
+            exponent: exp - i32::try_from(fraction).map_err(|_| unsupported())?,
         })
     }
 

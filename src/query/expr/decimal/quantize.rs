@@ -3,7 +3,7 @@
 //! conversions around it: doubles to 34 digits, decimals to integers and
 //! back to doubles.
 
-use super::{unsupported, Dec, COEFF_LIMIT};
+use super::{Dec, COEFF_LIMIT};
 use crate::query::QueryResult;
 
 /// Which way [`Dec::quantize`] rounds a value that falls between two steps.
@@ -126,25 +126,7 @@ impl Dec {
     /// significant digits, as the server converts doubles for `$round` and
     /// `$trunc` (a negative zero loses its sign here).
     pub(crate) fn from_f64_34(f: f64) -> QueryResult<Dec> {
-        if !f.is_finite() {
-            return Err(unsupported());
-        }
-        if f == 0.0 {
-            return Ok(Dec {
-                coefficient: 0,
-                exponent: 0,
-            });
-        }
-        // "d.ddd…e±x" with 34 significant digits, correctly rounded.
-        let text = format!("{f:.33e}");
-        let (mantissa, exp) = text.split_once('e').ok_or_else(unsupported)?;
-        let exp: i32 = exp.parse().map_err(|_| unsupported())?;
-        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-        let coefficient: i128 = digits.parse().map_err(|_| unsupported())?;
-        Ok(Dec {
-            coefficient,
-            exponent: exp - 33,
-        })
+        Dec::from_f64_digits(f, 34)
     }
 
     /// The nearest double (a zero result is +0.0; callers restore the sign).
