@@ -379,6 +379,8 @@ pub(crate) fn operator_names() -> Vec<&'static str> {
 }
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_arith;

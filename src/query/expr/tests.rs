@@ -1,28 +1,10 @@
 //! Expression tests. "Server:" comments give what MongoDB (the project's
 //! reference server, 8.2) returned for the same expression.
 
-use bson::{bson, doc, Bson, DateTime, Decimal128, Document};
+use bson::{bson, doc, Bson, DateTime};
 
+use super::test_support::{dec, err, eval, ok};
 use super::*;
-
-fn eval(spec: Bson, doc: &Document) -> QueryResult<Option<Bson>> {
-    Expr::parse(&spec)?.evaluate(doc)
-}
-
-fn ok(spec: Bson) -> Option<Bson> {
-    eval(spec, &doc! {"_id": 0}).unwrap()
-}
-
-fn err(spec: Bson) -> String {
-    match eval(spec, &doc! {"_id": 0}) {
-        Err(e) => e.message().to_owned(),
-        Ok(v) => panic!("expected an error, got {v:?}"),
-    }
-}
-
-fn dec(s: &str) -> Bson {
-    Bson::Decimal128(s.parse::<Decimal128>().unwrap())
-}
 
 #[test]
 fn add_widens_like_the_server() {

@@ -1,13 +1,9 @@
 //! Tests of the array, set, object and accumulator-expression operators.
 //! Expected values follow the MongoDB manual and the server's behaviour.
 
-use bson::{bson, doc, Bson, Decimal128, Document};
+use bson::{bson, doc, Bson, Document};
 
-use super::*;
-
-fn eval(spec: Bson, doc: &Document) -> QueryResult<Option<Bson>> {
-    Expr::parse(&spec)?.evaluate(doc)
-}
+use super::test_support::{dec, eval};
 
 fn sample() -> Document {
     doc! {
@@ -30,10 +26,6 @@ fn err(spec: Bson) -> String {
         Err(e) => e.message().to_owned(),
         Ok(v) => panic!("expected an error, got {v:?}"),
     }
-}
-
-fn dec(s: &str) -> Bson {
-    Bson::Decimal128(s.parse::<Decimal128>().unwrap())
 }
 
 #[test]

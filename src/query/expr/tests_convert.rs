@@ -2,28 +2,9 @@
 //! tables of the MongoDB manual.
 
 use bson::oid::ObjectId;
-use bson::{bson, doc, Bson, DateTime, Decimal128, Document};
+use bson::{bson, Bson, DateTime};
 
-use super::*;
-
-fn eval(spec: Bson, doc: &Document) -> QueryResult<Option<Bson>> {
-    Expr::parse(&spec)?.evaluate(doc)
-}
-
-fn ok(spec: Bson) -> Option<Bson> {
-    eval(spec, &doc! {"_id": 0}).unwrap()
-}
-
-fn err(spec: Bson) -> String {
-    match eval(spec, &doc! {"_id": 0}) {
-        Err(e) => e.message().to_owned(),
-        Ok(v) => panic!("expected an error, got {v:?}"),
-    }
-}
-
-fn dec(s: &str) -> Bson {
-    Bson::Decimal128(s.parse::<Decimal128>().unwrap())
-}
+use super::test_support::{dec, err, ok};
 
 fn conv(input: Bson, to: Bson) -> Bson {
     bson!({"$convert": {"input": input, "to": to}})

@@ -4,22 +4,7 @@
 
 use bson::{bson, doc, Bson, DateTime, Document};
 
-use super::*;
-
-fn eval(spec: Bson, doc: &Document) -> QueryResult<Option<Bson>> {
-    Expr::parse(&spec)?.evaluate(doc)
-}
-
-fn ok(spec: Bson) -> Option<Bson> {
-    eval(spec, &doc! {"_id": 0}).unwrap()
-}
-
-fn err(spec: Bson) -> String {
-    match eval(spec, &doc! {"_id": 0}) {
-        Err(e) => e.message().to_owned(),
-        Ok(v) => panic!("expected an error, got {v:?}"),
-    }
-}
+use super::test_support::{err, ok};
 
 /// A date from an ISO 8601 UTC string.
 fn d(text: &str) -> Bson {

@@ -1,23 +1,12 @@
 //! Tests of the string operators. Expected values follow the MongoDB manual
 //! (and, where it is silent, the server's documented behaviour).
 
-use bson::{bson, doc, Bson, Decimal128, Document};
+use bson::{bson, doc, Bson, Decimal128};
 
-use super::*;
-
-fn eval(spec: Bson, doc: &Document) -> QueryResult<Option<Bson>> {
-    Expr::parse(&spec)?.evaluate(doc)
-}
+use super::test_support::{err, eval};
 
 fn ok(spec: Bson) -> Option<Bson> {
     eval(spec, &doc! {"_id": 0, "s": "héllo wörld", "n": null}).unwrap()
-}
-
-fn err(spec: Bson) -> String {
-    match eval(spec, &doc! {"_id": 0}) {
-        Err(e) => e.message().to_owned(),
-        Ok(v) => panic!("expected an error, got {v:?}"),
-    }
 }
 
 fn s(text: &str) -> Option<Bson> {
