@@ -17,6 +17,7 @@
 
 mod artifacts;
 mod decode;
+mod encode;
 mod json;
 mod scan;
 mod schema;
@@ -214,7 +215,7 @@ impl LocalStore {
         update
             .apply(&mut doc, &UpdateContext { is_insert, now })
             .map_err(invalid_query)?;
-        let bytes = doc.to_vec().map_err(|err| Error::InvalidValue {
+        let bytes = encode::to_vec(&doc).map_err(|err| Error::InvalidValue {
             key: first_path(update_doc),
             reason: err.to_string(),
         })?;
