@@ -29,8 +29,11 @@
 //!
 //! Found by this generator (cases in `corpus_regressions_pipelines.rs`),
 //! and likewise not generated:
-//! - `$ifNull` whose last value may be missing (the server answers null;
-//!   MongoDB leaves the value missing): its last argument is a literal;
+//! - `$type` of a computed value that is missing (the server answers
+//!   "null", MongoDB "missing"): only a plain path may be missing there;
+//! - a literal array as the one argument of a unary operator (the server
+//!   unwraps it, as in the `$not: [[…]]` deviation, and does not refuse
+//!   `$first: [x, y]` or `$last: []`): it is wrapped;
 //! - set operators given null next to a non-array (the server fails on the
 //!   type, MongoDB answers null first): their arguments default to `[]`;
 //! - `$map`/`$filter`/`$reduce` of a missing input (the server fails when
@@ -45,9 +48,8 @@
 //!   operator"), a constant one of `$first`/`$last` (the server folds it as
 //!   the array operator), `$count` in `$bucket` (the server does not know
 //!   it), a `$bucket` `groupBy` that is neither a path nor an operator;
-//! - `$switch` with a default that may be missing (the server answers
-//!   null), `$arrayElemAt` past the end used by another operator (the
-//!   server takes the missing value for an object): defaults are literals;
+//! - `$arrayElemAt` past the end used by another operator (the server
+//!   takes the missing value for an object): defaulted at once;
 //! - `$in` of a missing value in `[null]` (the server finds it, MongoDB
 //!   does not: missing is not null): only present values reach `$in`;
 //! - `$first`/`$last` accumulators of an expression (MongoDB evaluates the
@@ -201,10 +203,28 @@ fn higher_order(input: Bson, kind: u8, literal: Bson) -> Bson {
     }
 }
 
-/// Whether `value` reads a field or a variable (`"$a"`, `"$$x"`).
+/// `{op: [x]}`, avoiding two server deviations: a literal array argument
+/// is wrapped (the server unwraps it), and `$type` of a computed value is
+/// defaulted to `z` (the server takes a missing one for null).
+fn unary_op(op: &str, x: Bson, z: Bson) -> Bson {
+    let x = match x {
+        Bson::Array(items) => op_doc("$concatArrays", arr(vec![Bson::Array(items)])),
+        x => x,
+    };
+    let x = match x {
+        Bson::Document(d) if op == "$type" => binary("$ifNull", Bson::Document(d), z),
+        x => x,
+    };
+    op_doc(op, arr(vec![x]))
+}
+
+/// Whether `value` reads the document (`"$a"`, `"$$ROOT"`); a variable
+/// bound by `$let` or `$map` may be a constant, which MongoDB folds.
 fn reads_input(value: &Bson) -> bool {
     match value {
-        Bson::String(s) => s.starts_with('$'),
+        Bson::String(s) => {
+            (s.starts_with('$') && !s.starts_with("$$")) || s == "$$ROOT" || s == "$$CURRENT"
+        }
         Bson::Array(items) => items.iter().any(reads_input),
         Bson::Document(d) if d.contains_key("$literal") => false,
         Bson::Document(d) => d.values().any(reads_input),
@@ -281,7 +301,7 @@ fn raw_expression(decimals: bool) -> BoxedStrategy<Bson> {
             &["$setUnion", "$setIntersection", "$setDifference", "$setEquals", "$setIsSubset", "$concatArrays"][..],
         );
         prop_oneof![
-            4 => (unary, e.clone()).prop_map(|(op, x)| op_doc(op, arr(vec![x]))),
+            4 => (unary, e.clone(), lit()).prop_map(|(op, x, z)| unary_op(op, x, z)),
             4 => (numeric2, e.clone(), e.clone()).prop_map(|(op, x, y)| binary(op, x, y)),
             2 => prop::collection::vec(e.clone(), 1..4).prop_map(|xs| op_doc("$add", arr(xs))),
             3 => (order, e.clone(), e.clone()).prop_map(|(op, x, y)| binary(op, x, y)),
@@ -290,9 +310,7 @@ fn raw_expression(decimals: bool) -> BoxedStrategy<Bson> {
                 .prop_map(|(op, xs)| op_doc(op, arr(xs))),
             3 => (e.clone(), e.clone(), e.clone())
                 .prop_map(|(c, t, f)| op_doc("$cond", arr(vec![c, t, f]))),
-            // A literal last: the server turns a missing last value into null.
             2 => (e.clone(), e.clone(), lit()).prop_map(|(x, y, z)| op_doc("$ifNull", arr(vec![x, y, z]))),
-            // A literal default: the server turns a missing one into null.
             1 => (e.clone(), lit(), e.clone(), lit()).prop_map(|(x, v, t, d)| {
                 op_doc("$switch", Bson::Document(bson::doc! {
                     "branches": [{ "case": binary("$eq", x, v), "then": t }],
@@ -310,8 +328,8 @@ fn raw_expression(decimals: bool) -> BoxedStrategy<Bson> {
             2 => (e.clone(), -2i32..3, lit()).prop_map(|(x, i, z)| {
                 binary("$ifNull", binary("$arrayElemAt", x, Bson::Int32(i)), z)
             }),
-            2 => (prop::sample::select(&["$first", "$last"][..]), e.clone())
-                .prop_map(|(op, x)| op_doc("$ifNull", arr(vec![op_doc(op, x), s("none")]))),
+            2 => (prop::sample::select(&["$first", "$last"][..]), e.clone(), lit())
+                .prop_map(|(op, x, z)| op_doc("$ifNull", arr(vec![unary_op(op, x, z), s("none")]))),
             2 => (e.clone(), -2i32..3).prop_map(|(x, n)| binary("$slice", x, Bson::Int32(n))),
             2 => (e.clone(), prop::collection::vec(lit(), 0..3), lit()).prop_map(|(x, items, z)| {
                 binary("$in", op_doc("$ifNull", arr(vec![x, z])), op_doc("$literal", arr(items)))
@@ -508,7 +526,7 @@ impl Flow {
     /// names the group) `[<type>, key]`, else the key's `$type`. The type
     /// keeps apart what the server wrongly groups together (`{}` and `[]`).
     fn group_key(&self, key: Bson) -> Bson {
-        let kind = op_doc("$type", arr(vec![key.clone()]));
+        let kind = unary_op("$type", key.clone(), s("missing"));
         if matches!(key, Bson::Null) {
             key
         } else if self.ordered {
@@ -520,8 +538,12 @@ impl Flow {
     }
 
     /// A `$sort` fixing the order, if a unique key is known.
+    /// Directly before `$limit`/`$skip`: MongoDB moves them ahead of
+    /// projections (so a projection never sees the documents they drop),
+    /// the server does not.
     fn fix_order(&mut self, pipeline: &mut Vec<Document>) -> bool {
-        if self.ordered {
+        let after_sort = pipeline.last().is_some_and(|s| s.contains_key("$sort"));
+        if self.ordered && after_sort {
             return true;
         }
         match &self.unique {
@@ -782,7 +804,7 @@ fn build(drafts: Vec<Draft>) -> Case {
                 let mut spec = Document::new();
                 if let Some(p) = partition {
                     // MongoDB refuses an array partition, the server does not.
-                    spec.insert("partitionBy", op_doc("$type", arr(vec![p])));
+                    spec.insert("partitionBy", unary_op("$type", p, Bson::Null));
                 }
                 spec.insert("sortBy", sort_by);
                 spec.insert("output", output);
