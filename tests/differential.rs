@@ -31,6 +31,8 @@ mod corpus;
 mod corpus_exprs_array;
 #[path = "differential/corpus_exprs_string.rs"]
 mod corpus_exprs_string;
+#[path = "differential/corpus_regressions_pipelines.rs"]
+mod corpus_regressions_pipelines;
 #[path = "differential/corpus_stages.rs"]
 mod corpus_stages;
 #[path = "differential/corpus_window.rs"]
