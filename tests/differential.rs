@@ -11,6 +11,8 @@
 //!   A failure prints its seed; replay it with
 //!   `YAMLETT_DIFF_SEED=<hex> cargo test --test differential generated`
 //!   (`YAMLETT_DIFF_SETS=<n>` runs more document sets per runner).
+//! - `generated_pipelines`: the same for random aggregation pipelines
+//!   (`differential/generate_pipelines.rs`), with the same seed and knobs.
 //!
 //! `YAMLETT_DIFF_SHOW=1` prints both stores' answers to every case;
 //! `YAMLETT_DIFF_SUITE=<name>[,<name>…]` runs only the named suites.
@@ -29,12 +31,16 @@ mod corpus;
 mod corpus_exprs_array;
 #[path = "differential/corpus_exprs_string.rs"]
 mod corpus_exprs_string;
+#[path = "differential/corpus_regressions_pipelines.rs"]
+mod corpus_regressions_pipelines;
 #[path = "differential/corpus_stages.rs"]
 mod corpus_stages;
 #[path = "differential/corpus_window.rs"]
 mod corpus_window;
 #[path = "differential/generate.rs"]
 mod generate;
+#[path = "differential/generate_pipelines.rs"]
+mod generate_pipelines;
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -619,4 +625,11 @@ fn known_server_deviations() {
 #[test]
 fn generated_filters() {
     generate::run_all();
+}
+
+/// Property-based aggregation pipelines over random documents of mixed
+/// types, several runners in parallel threads.
+#[test]
+fn generated_pipelines() {
+    generate_pipelines::run_all();
 }

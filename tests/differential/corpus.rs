@@ -41,6 +41,7 @@ pub fn suites() -> Vec<Suite> {
     suites.extend(super::corpus_exprs_string::suites());
     suites.extend(super::corpus_exprs_array::suites());
     suites.extend(super::corpus_stages::suites());
+    suites.push(super::corpus_regressions_pipelines::suite());
     suites
 }
 

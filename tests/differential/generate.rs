@@ -24,7 +24,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner
 use super::{find, Case, Pair};
 
 /// Runners working in parallel threads, each with its own seed.
-const PARTS: u64 = 4;
+pub(crate) const PARTS: u64 = 4;
 /// Document sets per runner (`YAMLETT_DIFF_SETS` overrides, to fuzz longer).
 const SETS_PER_PART: u32 = 16;
 /// Filters per document set.
@@ -38,7 +38,7 @@ const PATHS: [&str; 9] = ["a", "b", "c", "a.b", "a.c", "a.0", "a.1", "a.b.c", "b
 /// Sort keys: no field names under arrays of documents (a known deviation).
 const SORT_PATHS: [&str; 5] = ["a", "b", "c", "a.0", "a.1"];
 
-fn dec(text: &str) -> Bson {
+pub(crate) fn dec(text: &str) -> Bson {
     Bson::Decimal128(text.parse::<Decimal128>().expect("decimal"))
 }
 
@@ -75,17 +75,17 @@ fn value() -> BoxedStrategy<Bson> {
         .boxed()
 }
 
-fn fields_doc(fields: Vec<(&str, Bson)>) -> Document {
+pub(crate) fn fields_doc(fields: Vec<(&str, Bson)>) -> Document {
     fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-fn doc_of(key: &str, value: Bson) -> Document {
+pub(crate) fn doc_of(key: &str, value: Bson) -> Document {
     let mut d = Document::new();
     d.insert(key, value);
     d
 }
 
-fn op_doc(key: &str, value: Bson) -> Bson {
+pub(crate) fn op_doc(key: &str, value: Bson) -> Bson {
     Bson::Document(doc_of(key, value))
 }
 
@@ -209,7 +209,7 @@ fn clause() -> BoxedStrategy<Document> {
     prop_oneof![6 => field, 1 => expr].boxed()
 }
 
-fn filter() -> BoxedStrategy<Document> {
+pub(crate) fn filter() -> BoxedStrategy<Document> {
     clause()
         .prop_recursive(2, 8, 3, |inner| {
             prop_oneof![
@@ -296,7 +296,7 @@ fn batch() -> impl Strategy<Value = (Vec<Document>, Vec<Case>)> {
 }
 
 /// The seed: `YAMLETT_DIFF_SEED` (hex) to replay, else a fresh one.
-fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *SEED.get_or_init(|| match std::env::var("YAMLETT_DIFF_SEED") {
         Ok(hex) => u64::from_str_radix(hex.trim_start_matches("0x"), 16)
@@ -308,7 +308,7 @@ fn seed() -> u64 {
     })
 }
 
-fn sets_per_part() -> u32 {
+pub(crate) fn sets_per_part() -> u32 {
     std::env::var("YAMLETT_DIFF_SETS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -324,7 +324,9 @@ pub fn run_all() {
         FILTERS_PER_SET + FINDS_PER_SET
     );
     let failures: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..PARTS).map(|part| s.spawn(move || run(part))).collect();
+        let handles: Vec<_> = (0..PARTS)
+            .map(|part| s.spawn(move || run_batches(part, batch(), sets_per_part())))
+            .collect();
         handles
             .into_iter()
             .filter_map(|h| h.join().expect("generator thread").err())
@@ -333,8 +335,13 @@ pub fn run_all() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Runs one part of the generated cases.
-fn run(part: u64) -> Result<(), String> {
+/// Runs one part of the generated cases: `sets` batches (a document set
+/// and the cases to run on it) drawn from `batches` with the part's seed.
+pub(crate) fn run_batches(
+    part: u64,
+    batches: impl Strategy<Value = (Vec<Document>, Vec<Case>)>,
+    sets: u32,
+) -> Result<(), String> {
     let seed = seed();
     let part_seed = seed.wrapping_add(part);
     let mut bytes = [0u8; 32];
@@ -342,7 +349,7 @@ fn run(part: u64) -> Result<(), String> {
         chunk.copy_from_slice(&part_seed.to_le_bytes());
     }
     let config = Config {
-        cases: sets_per_part(),
+        cases: sets,
         failure_persistence: None,
         // Every shrink step inserts a document set again: keep it short.
         max_shrink_iters: 40,
@@ -350,7 +357,7 @@ fn run(part: u64) -> Result<(), String> {
     };
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
-    let result = runner.run(&batch(), |(docs, cases)| {
+    let result = runner.run(&batches, |(docs, cases)| {
         let pair = Pair::with("generated", &docs);
         let failures: Vec<String> = cases.iter().filter_map(|c| pair.compare(c).err()).collect();
         if failures.is_empty() {
