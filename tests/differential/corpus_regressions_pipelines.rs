@@ -70,6 +70,20 @@ pub fn suite() -> Suite {
     let type_manual = "$type: \"If the argument is a field that is missing in the input document, $type returns the string \\\"missing\\\"\"; $cond and $ifNull pass a missing result on unchanged";
     let deviations = vec![
         deviation(
+            // 18eb93742c2de1a6
+            on("p0", bson!({ "$indexOfArray": [["y", 0, 2.5], false] })),
+            "Comparison/Sort Order: booleans and numbers are different types, so false is not equal to 0",
+            "the server finds false at the index of 0",
+            Expected::Docs(vec![doc! { "_id": "p0", "r": -1 }]),
+        ),
+        deviation(
+            // 18eb9364ea9728d1
+            on("p0", bson!({ "$reverseArray": ["$a"] })),
+            "$reverseArray: \"keep the outer array that designates the argument list (e.g. [ [ 1, 2, 3 ] ])\": [\"$a\"] is the argument list holding $a",
+            "the server reverses the one-element array [$a] instead of $a",
+            Expected::Docs(vec![doc! { "_id": "p0", "r": [2, 1] }]),
+        ),
+        deviation(
             // 18eb924fac6a3232
             agg(vec![
                 doc! { "$match": { "_id": "p0" } },

@@ -34,6 +34,10 @@
 //! - a literal array as the one argument of a unary operator (the server
 //!   unwraps it, as in the `$not: [[…]]` deviation, and does not refuse
 //!   `$first: [x, y]` or `$last: []`): it is wrapped;
+//! - `$in`/`$indexOfArray` looking for a boolean, 0 or 1 (the server finds
+//!   `false` equal to `0` and `true` to `1`): they look for other values;
+//! - `$reverseArray: [x]` (the server reverses the one-element array
+//!   instead of the argument list's `x`): its argument is given bare;
 //! - set operators given null next to a non-array (the server fails on the
 //!   type, MongoDB answers null first): their arguments default to `[]`;
 //! - `$map`/`$filter`/`$reduce` of a missing input (the server fails when
@@ -110,6 +114,17 @@ fn scalar(decimals: bool) -> BoxedStrategy<Bson> {
         8 => number(decimals),
         3 => prop::sample::select(&["x", "y", "xy", "X", "", " a "][..]).prop_map(|s| Bson::String(s.into())),
         2 => any::<bool>().prop_map(Bson::Boolean),
+    ]
+    .boxed()
+}
+
+/// What `$in` and `$indexOfArray` look for: never a boolean, 0 or 1, which
+/// the server finds equal to each other (`false == 0`, a deviation).
+fn needle() -> BoxedStrategy<Bson> {
+    prop_oneof![
+        Just(Bson::Null),
+        prop::sample::select(&["x", "y", "xy", ""][..]).prop_map(|s| Bson::String(s.into())),
+        prop::sample::select(&[-1, 2, 3][..]).prop_map(Bson::Int32),
     ]
     .boxed()
 }
@@ -207,6 +222,11 @@ fn higher_order(input: Bson, kind: u8, literal: Bson) -> Bson {
 /// is wrapped (the server unwraps it), and `$type` of a computed value is
 /// defaulted to `z` (the server takes a missing one for null).
 fn unary_op(op: &str, x: Bson, z: Bson) -> Bson {
+    if op == "$reverseArray" && !matches!(x, Bson::Array(_)) {
+        // The server takes `[x]` for the one-element array (a deviation):
+        // give $reverseArray its argument bare.
+        return op_doc(op, x);
+    }
     let x = match x {
         Bson::Array(items) => op_doc("$concatArrays", arr(vec![Bson::Array(items)])),
         x => x,
@@ -331,10 +351,10 @@ fn raw_expression(decimals: bool) -> BoxedStrategy<Bson> {
             2 => (prop::sample::select(&["$first", "$last"][..]), e.clone(), lit())
                 .prop_map(|(op, x, z)| op_doc("$ifNull", arr(vec![unary_op(op, x, z), s("none")]))),
             2 => (e.clone(), -2i32..3).prop_map(|(x, n)| binary("$slice", x, Bson::Int32(n))),
-            2 => (e.clone(), prop::collection::vec(lit(), 0..3), lit()).prop_map(|(x, items, z)| {
+            2 => (e.clone(), prop::collection::vec(needle(), 0..3), needle()).prop_map(|(x, items, z)| {
                 binary("$in", op_doc("$ifNull", arr(vec![x, z])), op_doc("$literal", arr(items)))
             }),
-            1 => (e.clone(), lit()).prop_map(|(x, v)| binary("$indexOfArray", x, v)),
+            1 => (e.clone(), needle()).prop_map(|(x, v)| binary("$indexOfArray", x, v)),
             // Nulls become []: the server checks the types before the nulls.
             2 => (sets, e.clone(), e.clone()).prop_map(|(op, x, y)| {
                 binary(op, binary("$ifNull", x, arr(vec![])), binary("$ifNull", y, arr(vec![])))

@@ -609,3 +609,21 @@ fn stages_stream_their_input() {
     .unwrap_err();
     assert!(err.message().contains("$add"), "{err}");
 }
+
+/// A constant expression is evaluated when the pipeline is compiled, as
+/// the server folds constants: its error fails the query even over no
+/// documents. A constant error the evaluation would never reach (an
+/// untaken `$cond` branch) is not one (the server agrees).
+#[test]
+fn constant_expressions_fold_at_parse() {
+    let err = Pipeline::parse(&[doc! {"$project": {"x": {"$add": ["a", 1]}}}]).unwrap_err();
+    assert!(err.message().contains("$add"), "{err}");
+    let lazy = Pipeline::parse(&[doc! {"$project": {
+        "_id": 0, "x": {"$cond": [false, {"$add": ["a", 1]}, 1]},
+    }}])
+    .unwrap();
+    assert_eq!(
+        lazy.run(vec![doc! {"_id": 1}].into_iter()).unwrap(),
+        vec![doc! {"x": 1}]
+    );
+}

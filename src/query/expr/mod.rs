@@ -185,7 +185,7 @@ impl Expr {
     /// Compiles an aggregation expression.
     pub(crate) fn parse(spec: &Bson) -> QueryResult<Expr> {
         Ok(Expr {
-            node: Node::parse(spec, &mut Scope::default())?,
+            node: Node::parse(spec, &mut Scope::default())?.folded()?,
         })
     }
 
@@ -194,7 +194,7 @@ impl Expr {
     pub(crate) fn parse_in(spec: &Bson, scope: &Scope) -> QueryResult<Expr> {
         let mut scope = Scope::with_outer(&scope.user_vars);
         Ok(Expr {
-            node: Node::parse(spec, &mut scope)?,
+            node: Node::parse(spec, &mut scope)?.folded()?,
         })
     }
 
@@ -314,6 +314,25 @@ impl Node {
         let args = Node::parse_args(arg, scope)?;
         def.arity.check(def.name, args.len())?;
         Ok(Node::Call(def, args))
+    }
+
+    /// A whole expression that is constant, evaluated once now, as the
+    /// server folds constants when it optimizes a pipeline: so an
+    /// expression like `{$add: ["a", 1]}` is an error even when no document
+    /// reaches it. Only whole expressions fold (the test server does not
+    /// fail on a constant error inside an untaken `$cond` branch or an
+    /// unneeded `onError`). A result of "missing" keeps the node (a literal
+    /// cannot be missing).
+    fn folded(self) -> QueryResult<Node> {
+        if !self.is_constant() {
+            return Ok(self);
+        }
+        let empty = Document::new();
+        let value = self.eval(&Ctx::new(&empty))?.map(Cow::into_owned);
+        Ok(match value {
+            Some(value) => Node::Literal(value),
+            None => self,
+        })
     }
 
     /// An operator's argument: an array is the argument list, anything else
