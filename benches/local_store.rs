@@ -31,7 +31,7 @@ use yamlett::{Experiment, Run};
 const EXPERIMENT: &str = "bench";
 
 /// Bumped whenever the generated runs change, so cached stores are rebuilt.
-const LAYOUT: &str = "local_store v2 4k";
+const LAYOUT: &str = "local_store v2 8k";
 
 /// The file that marks a cached store as completely populated.
 const COMPLETE: &str = "bench-complete";
