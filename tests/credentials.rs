@@ -37,7 +37,8 @@ fn capture_logs() {
 
 /// A server with `--auth` and one user, `alice`, whose password is [`PASSWORD`].
 fn server_with_user(storage: &std::path::Path) -> TestServer {
-    let setup = TestServer::start(storage, &[]);
+    // Restarted on the same port: one no other test's server can take.
+    let setup = TestServer::start_on(common::restartable_port(), storage, &[]);
     let client =
         mongodb::sync::Client::with_uri_str(format!("mongodb://127.0.0.1:{}", setup.port)).unwrap();
     client

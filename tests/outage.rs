@@ -97,8 +97,8 @@ fn assert_losses(doc: &Document, n: i64) {
 fn server_stopped_mid_run_and_restarted_later() -> anyhow::Result<()> {
     let journal = settings();
     let storage = tempfile::tempdir()?;
-    let server = TestServer::start(storage.path(), &[]);
-    let port = server.port;
+    let port = common::restartable_port();
+    let server = TestServer::start_on(port, storage.path(), &[]);
     let uri = uri(&server);
     let experiment = unique("outage");
     let run = Run::builder().uri(&uri).experiment(&experiment).open()?;
@@ -293,7 +293,7 @@ fn journaling_writer() -> anyhow::Result<()> {
 fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> {
     let journal = settings();
     let storage = tempfile::tempdir()?;
-    let port = common::free_port();
+    let port = common::restartable_port();
     let experiment = unique("sync");
     let status = std::process::Command::new(std::env::current_exe()?)
         .args(["journaling_writer", "--exact", "--ignored", "--nocapture"])

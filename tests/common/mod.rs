@@ -159,3 +159,22 @@ pub fn outage_settings(flush_timeout_ms: u64) -> std::path::PathBuf {
     std::env::set_var(yamlett::FLUSH_TIMEOUT_ENV, flush_timeout_ms.to_string());
     dir.path().to_path_buf()
 }
+
+/// A port free on 127.0.0.1 now, outside the kernel's ephemeral range
+/// (32768-60999 on Linux), for a server that will be stopped and started
+/// again on it: [`free_port`] hands out ephemeral ports, so another test's
+/// server could take this one while it is down.
+#[allow(dead_code)]
+pub fn restartable_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Spread over the range by process id, then walk it.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 5_000) as u16;
+    loop {
+        let offset = NEXT.fetch_add(7, Ordering::Relaxed) % 10_000;
+        let port = 20_000 + (base - 20_000 + offset) % 10_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
