@@ -115,6 +115,9 @@ def run_child(cmd: list[str], cwd: str, log_path: str, env: dict[str, str]) -> d
     """Runs one phase in its own process; returns its JSON result (which
     carries the process's own peak RSS), its exit status and wall time."""
     os.makedirs(cwd, exist_ok=True)
+    # Write back every dirty page first (the W1 JSON, the previous tool's
+    # files): an fsync-per-commit store would otherwise pay for it.
+    os.sync()
     out_path = log_path + ".out"
     with open(out_path, "w") as out, open(log_path, "w") as err:
         err.write("$ " + " ".join(cmd) + "\n")
