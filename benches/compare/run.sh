@@ -59,7 +59,10 @@ done
 
 # --- the test server (installed, not started: compare.py starts one per phase).
 source scripts/test-server.sh
-install_test_server
+# In a subshell without pipefail: its "already installed?" check pipes
+# `pip show` into `grep -q`, which pipefail turns into a failure (and a
+# reinstall) whenever pip is still writing when grep exits.
+( set +o pipefail; install_test_server )
 
 # --- the Rust binary.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"

@@ -12,7 +12,9 @@ returns.
 
 Queries go through pymongo on Sacred's ``runs`` collection (Sacred has no
 query API of its own): ``config.model.fit_intercept``,
-``config.data.n_observations`` and ``result.f1_score``.
+``config.data.n_observations`` and ``result.f1_score``. The query phase
+populates with one genuine ``ex.run`` and ``insert_many`` of clones of its
+documents (see ``query_phase``).
 """
 
 from __future__ import annotations
