@@ -1,0 +1,409 @@
+//! Workload W1 (see `w1.py`) with yamlett and with a hand-written loop on
+//! the raw mongodb driver, for the tool comparison in `benches/compare/`.
+//!
+//! ```text
+//! yamlett-compare log   yamlett|raw STORE DATA.json          # the log phase
+//! yamlett-compare query yamlett|raw STORE DATA.json [REPS]   # populate, then time the queries
+//! yamlett-compare opcounters MONGODB_URI                     # serverStatus opcounters
+//! yamlett-compare drop MONGODB_URI DB...                     # drop databases
+//! ```
+//!
+//! `STORE` is what `Run::builder().uri(..)` takes (a directory for the
+//! embedded store, or `mongodb://host:port/db`); `raw` needs a MongoDB URI
+//! and uses the database its path names. `DATA.json` is written by
+//! `w1.py --runs N --out DATA.json`, so these loops log exactly the values
+//! the Python tools log. Every command prints one JSON object on stdout,
+//! which `compare.py` reads.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+use yamlett::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use yamlett::mongodb::sync::{Client, Collection};
+use yamlett::{Experiment, Run};
+
+/// The experiment (collection) the log phase writes.
+const LOG_EXPERIMENT: &str = "w1";
+/// The experiment (collection) the query phase populates and queries.
+const QUERY_EXPERIMENT: &str = "w1_query";
+/// The database the raw loop uses when the URI's path names none.
+const RAW_DATABASE: &str = "raw";
+
+/// One W1 run, as `w1.py` generated it.
+struct W1Run {
+    /// `params.model`: 30 mixed-type hyper-parameters.
+    model: Document,
+    /// `data`: `n_features` and `n_observations`.
+    data: Document,
+    /// The 20 scalar metrics, in order.
+    metrics: Vec<(String, Bson)>,
+    /// The 100-step loss history.
+    loss: Vec<f64>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = match args.as_slice() {
+        ["log", tool, store, data] => {
+            let runs = load(data)?;
+            let seconds = match *tool {
+                "yamlett" => log_yamlett(store, &runs)?,
+                "raw" => log_raw(&collection(store, LOG_EXPERIMENT)?, &runs)?,
+                other => bail!("unknown tool {other:?} (yamlett or raw)"),
+            };
+            json!({ "log_seconds": seconds, "runs": runs.len(), "peak_rss_kib": peak_rss_kib() })
+        }
+        ["query", tool, store, data, rest @ ..] => {
+            let reps = match rest {
+                [] => 5,
+                [reps] => reps.parse().context("REPS")?,
+                _ => bail!("too many arguments"),
+            };
+            let runs = load(data)?;
+            match *tool {
+                "yamlett" => query_yamlett(store, &runs, reps)?,
+                "raw" => query_raw(&collection(store, QUERY_EXPERIMENT)?, &runs, reps)?,
+                other => bail!("unknown tool {other:?} (yamlett or raw)"),
+            }
+        }
+        ["opcounters", uri] => opcounters(uri)?,
+        ["drop", uri, databases @ ..] => {
+            let client = Client::with_uri_str(uri)?;
+            for name in databases {
+                client.database(name).drop().run()?;
+            }
+            json!({ "dropped": databases })
+        }
+        _ => bail!(
+            "usage: yamlett-compare log|query yamlett|raw STORE DATA.json [REPS] \
+             | opcounters URI | drop URI DB..."
+        ),
+    };
+    println!("{out}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- log phase
+
+/// W1's log phase on yamlett, the way a training loop writes it: params,
+/// data and metrics in one guard, then one guard per training step, so
+/// every step is durable when `push` returns.
+fn log_yamlett(store: &str, runs: &[W1Run]) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    for w1 in runs {
+        let run = Run::builder()
+            .uri(store)
+            .experiment(LOG_EXPERIMENT)
+            .open()?;
+        {
+            let _guard = run.enter();
+            run.store("params.model", &w1.model)?;
+            run.store("data", &w1.data)?;
+            for (name, value) in &w1.metrics {
+                run.store(&format!("metrics.{name}"), value)?;
+            }
+        }
+        for loss in &w1.loss {
+            let _guard = run.enter();
+            run.push("metrics.loss", loss)?;
+        }
+        run.finish()?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// The same commands yamlett sends on MongoDB, written by hand on the raw
+/// driver: the lower bound for yamlett's MongoDB row. Per run: the upsert
+/// that opens it, one `$set` of params/data/metrics, one `$push` per step
+/// and the update that marks it finished (yamlett's provenance fields left
+/// out).
+fn log_raw(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    for w1 in runs {
+        let filter = doc! { "_id": ObjectId::new().to_hex() };
+        let now = DateTime::now();
+        runs_collection
+            .update_one(
+                filter.clone(),
+                doc! {
+                    "$setOnInsert": { "_yamlett.created_at": now },
+                    "$set": { "_yamlett.status": "running", "_yamlett.last_modified_at": now },
+                    "$unset": { "_yamlett.ended_at": "" },
+                },
+            )
+            .upsert(true)
+            .run()?;
+        let mut set = doc! { "params.model": w1.model.clone(), "data": w1.data.clone() };
+        for (name, value) in &w1.metrics {
+            set.insert(format!("metrics.{name}"), value.clone());
+        }
+        set.insert("_yamlett.last_modified_at", DateTime::now());
+        runs_collection
+            .update_one(filter.clone(), doc! { "$set": set })
+            .upsert(true)
+            .run()?;
+        for loss in &w1.loss {
+            runs_collection
+                .update_one(
+                    filter.clone(),
+                    doc! {
+                        "$push": { "metrics.loss": { "$each": [*loss] } },
+                        "$set": { "_yamlett.last_modified_at": DateTime::now() },
+                    },
+                )
+                .upsert(true)
+                .run()?;
+        }
+        let now = DateTime::now();
+        runs_collection
+            .update_one(
+                filter,
+                doc! { "$set": {
+                    "_yamlett.status": "finished",
+                    "_yamlett.ended_at": now,
+                    "_yamlett.last_modified_at": now,
+                } },
+            )
+            .upsert(true)
+            .run()?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+// -------------------------------------------------------------- query phase
+
+/// The seed's 3-predicate find (`w1.FIND_FILTER`).
+fn find_filter() -> Document {
+    doc! {
+        "params.model.fit_intercept": true,
+        "data.n_observations": { "$gte": 3000 },
+        "metrics.f1_score": { "$gte": 0.9 },
+    }
+}
+
+/// The mean F1 by `fit_intercept` (`w1.GROUP_PIPELINE`).
+fn group_pipeline() -> Vec<Document> {
+    vec![
+        doc! { "$group": { "_id": "$params.model.fit_intercept", "mean_f1": { "$avg": "$metrics.f1_score" } } },
+        doc! { "$sort": { "_id": 1 } },
+    ]
+}
+
+/// Populates with yamlett's fastest write path (one guard per run, the loss
+/// stored whole), then times the find and the `$group`.
+fn query_yamlett(store: &str, runs: &[W1Run], reps: usize) -> anyhow::Result<Value> {
+    let start = Instant::now();
+    for w1 in runs {
+        let run = Run::builder()
+            .uri(store)
+            .experiment(QUERY_EXPERIMENT)
+            .open()?;
+        {
+            let _guard = run.enter();
+            run.store("params.model", &w1.model)?;
+            run.store("data", &w1.data)?;
+            for (name, value) in &w1.metrics {
+                run.store(&format!("metrics.{name}"), value)?;
+            }
+            run.store("metrics.loss", &w1.loss)?;
+        }
+        run.finish()?;
+    }
+    let populate_seconds = start.elapsed().as_secs_f64();
+    let experiment = Experiment::builder()
+        .name(QUERY_EXPERIMENT)
+        .uri(store)
+        .open()?;
+    let (find_ms, found) = time_reps(reps, || experiment.find(find_filter()))?;
+    let (group_ms, groups) = time_reps(reps, || experiment.aggregate(group_pipeline()))?;
+    Ok(query_result(
+        populate_seconds,
+        "one guard per run",
+        find_ms,
+        found.len(),
+        group_ms,
+        &groups,
+    ))
+}
+
+/// Populates with `insert_many` of whole documents (the driver's fastest
+/// path), then times the same find and `$group` through the driver.
+fn query_raw(
+    runs_collection: &Collection<Document>,
+    runs: &[W1Run],
+    reps: usize,
+) -> anyhow::Result<Value> {
+    let start = Instant::now();
+    let now = DateTime::now();
+    let documents = runs.iter().map(|w1| {
+        let mut metrics: Document = w1.metrics.iter().cloned().collect();
+        metrics.insert("loss", w1.loss.clone());
+        doc! {
+            "_id": ObjectId::new().to_hex(),
+            "_yamlett": { "created_at": now, "status": "finished", "last_modified_at": now },
+            "params": { "model": w1.model.clone() },
+            "data": w1.data.clone(),
+            "metrics": metrics,
+        }
+    });
+    runs_collection.insert_many(documents).run()?;
+    let populate_seconds = start.elapsed().as_secs_f64();
+    let (find_ms, found) = time_reps(reps, || -> anyhow::Result<Vec<Document>> {
+        Ok(runs_collection
+            .find(find_filter())
+            .run()?
+            .collect::<Result<_, _>>()?)
+    })?;
+    let (group_ms, groups) = time_reps(reps, || -> anyhow::Result<Vec<Document>> {
+        Ok(runs_collection
+            .aggregate(group_pipeline())
+            .run()?
+            .collect::<Result<_, _>>()?)
+    })?;
+    Ok(query_result(
+        populate_seconds,
+        "insert_many",
+        find_ms,
+        found.len(),
+        group_ms,
+        &groups,
+    ))
+}
+
+/// Runs `query` once to warm up, then `reps` times, timing each; returns
+/// the times in ms and the last answer.
+fn time_reps<T>(
+    reps: usize,
+    mut query: impl FnMut() -> anyhow::Result<T>,
+) -> anyhow::Result<(Vec<f64>, T)> {
+    let mut answer = query()?;
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let start = Instant::now();
+        answer = query()?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok((times, answer))
+}
+
+/// The query phase's JSON: times, the find's row count and the `$group`'s
+/// means keyed `"false"`/`"true"`, for `compare.py` to check.
+fn query_result(
+    populate_seconds: f64,
+    populate_how: &str,
+    find_ms: Vec<f64>,
+    find_count: usize,
+    group_ms: Vec<f64>,
+    groups: &[Document],
+) -> Value {
+    let group: serde_json::Map<String, Value> = groups
+        .iter()
+        .map(|g| {
+            let key = match g.get("_id") {
+                Some(Bson::Boolean(b)) => b.to_string(),
+                other => format!("{other:?}"),
+            };
+            (key, json!(g.get_f64("mean_f1").ok()))
+        })
+        .collect();
+    json!({
+        "peak_rss_kib": peak_rss_kib(),
+        "populate_seconds": populate_seconds,
+        "populate_how": populate_how,
+        "find_ms": find_ms,
+        "find_count": find_count,
+        "group_ms": group_ms,
+        "group": group,
+    })
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// The raw loop's collection: `name` in the database the URI's path names.
+fn collection(uri: &str, name: &str) -> anyhow::Result<Collection<Document>> {
+    let client = Client::with_uri_str(uri).with_context(|| format!("connecting to {uri}"))?;
+    let database = client
+        .default_database()
+        .unwrap_or_else(|| client.database(RAW_DATABASE));
+    Ok(database.collection(name))
+}
+
+/// The server's `serverStatus.opcounters`, as JSON numbers.
+fn opcounters(uri: &str) -> anyhow::Result<Value> {
+    let client = Client::with_uri_str(uri)?;
+    let status = client
+        .database("admin")
+        .run_command(doc! { "serverStatus": 1 })
+        .run()?;
+    let counters = status.get_document("opcounters")?;
+    let counters: serde_json::Map<String, Value> = counters
+        .iter()
+        .map(|(name, value)| {
+            let n = match value {
+                Bson::Int32(n) => i64::from(*n),
+                Bson::Int64(n) => *n,
+                Bson::Double(n) => *n as i64,
+                _ => 0,
+            };
+            (name.clone(), json!(n))
+        })
+        .collect();
+    Ok(Value::Object(counters))
+}
+
+/// This process's peak resident set size (`VmHWM`), in KiB. Read here
+/// rather than from the parent's `wait4`: a child's `ru_maxrss` also counts
+/// the parent's pages it was forked with before `exec`.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Reads the runs `w1.py` wrote.
+fn load(path: &str) -> anyhow::Result<Vec<W1Run>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let runs: Vec<Value> =
+        serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
+    runs.iter()
+        .map(|run| {
+            let document = |v: &Value| match to_bson(v) {
+                Bson::Document(d) => Ok(d),
+                other => bail!("expected an object, got {other}"),
+            };
+            let metrics = document(&run["metrics"])?.into_iter().collect();
+            let loss = run["loss"]
+                .as_array()
+                .context("loss")?
+                .iter()
+                .map(|v| v.as_f64().context("loss value"))
+                .collect::<anyhow::Result<_>>()?;
+            Ok(W1Run {
+                model: document(&run["params"]["model"])?,
+                data: document(&run["data"])?,
+                metrics,
+                loss,
+            })
+        })
+        .collect()
+}
+
+/// JSON to BSON the way pymongo encodes Python values: integers as int32
+/// when they fit, int64 otherwise; floats as doubles.
+fn to_bson(value: &Value) -> Bson {
+    match value {
+        Value::Null => Bson::Null,
+        Value::Bool(b) => Bson::Boolean(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i32::try_from(i).map_or(Bson::Int64(i), Bson::Int32),
+            None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Bson::String(s.clone()),
+        Value::Array(items) => Bson::Array(items.iter().map(to_bson).collect()),
+        Value::Object(map) => {
+            Bson::Document(map.iter().map(|(k, v)| (k.clone(), to_bson(v))).collect())
+        }
+    }
+}
