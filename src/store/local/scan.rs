@@ -8,6 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
+use std::sync::mpsc;
 
 use anyhow::Context;
 use bson::{Bson, Document, RawDocument};
@@ -21,6 +22,22 @@ use crate::query::projection::Projection;
 use crate::query::sort::SortSpec;
 use crate::query::QueryResult;
 use crate::FindOptions;
+
+/// How many matches a `find` decodes on its own before handing the rest to
+/// a second thread (below it, starting the thread costs more than it saves).
+const DECODE_ALONE: u64 = 256;
+
+/// Decodes the run documents that come down `bytes`, in order.
+fn decode_all(bytes: mpsc::Receiver<Vec<u8>>) -> anyhow::Result<Vec<Document>> {
+    bytes
+        .iter()
+        .map(|bytes| {
+            let raw =
+                RawDocument::from_bytes(&bytes).context("a stored run document is corrupt")?;
+            decode(raw)
+        })
+        .collect()
+}
 
 /// The runs of one experiment in insertion order; the `(experiment)` index
 /// ends with the rowid, so SQLite walks it without sorting.
@@ -120,21 +137,52 @@ impl FindQuery {
 
     /// Without a sort: skipped matches are counted, not decoded, and the
     /// scan stops as soon as the limit is reached.
+    ///
+    /// Decoding the matches into `Document`s costs about as much as the scan
+    /// itself, so past [`DECODE_ALONE`] matches a second thread decodes
+    /// them (from copies of their bytes) while this one goes on scanning.
     fn natural(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
         let mut to_skip = self.skip;
+        let mut found: u64 = 0;
         let mut docs = Vec::new();
-        scan(conn, experiment, Some(&self.filter), |_, raw| {
-            if to_skip > 0 {
-                to_skip -= 1;
-                return Ok(ControlFlow::Continue(()));
+        std::thread::scope(|threads| -> anyhow::Result<()> {
+            let (send, receive) = mpsc::sync_channel::<Vec<u8>>(1024);
+            let mut receive = Some(receive);
+            let mut decoder = None;
+            let scanned = scan(conn, experiment, Some(&self.filter), |_, raw| {
+                if to_skip > 0 {
+                    to_skip -= 1;
+                    return Ok(ControlFlow::Continue(()));
+                }
+                found += 1;
+                if found <= DECODE_ALONE {
+                    docs.push(decode(raw)?);
+                } else {
+                    if let Some(receive) = receive.take() {
+                        decoder = Some(threads.spawn(move || decode_all(receive)));
+                    }
+                    // The decoder only stops early on an error, which is
+                    // reported below.
+                    let _ = send.send(raw.as_bytes().to_vec());
+                }
+                let full = self.limit.is_some_and(|n| found >= n);
+                Ok(if full {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            });
+            drop(send);
+            let rest = decoder.map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the decoding thread panicked")))
+            });
+            scanned?;
+            if let Some(rest) = rest {
+                docs.extend(rest?);
             }
-            docs.push(decode(raw)?);
-            let full = self.limit.is_some_and(|n| docs.len() as u64 >= n);
-            Ok(if full {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
+            Ok(())
         })?;
         Ok(docs)
     }

@@ -709,3 +709,33 @@ fn a_schema_1_store_is_migrated_on_open() {
         .unwrap();
     assert_eq!(f1, 0.75);
 }
+
+/// A `find` with more matches than one thread decodes alone hands the rest
+/// to a second thread: every run still comes back, once, in natural order,
+/// with skip and limit applied.
+#[test]
+fn a_large_find_returns_every_match_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    for i in 0..700_i64 {
+        set(
+            &store,
+            "e",
+            &format!("r{i:04}"),
+            doc! { "i": i, "even": i % 2 == 0 },
+        );
+    }
+    let ids = |docs: Vec<Document>| -> Vec<i64> {
+        docs.iter().map(|d| d.get_i64("i").unwrap()).collect()
+    };
+    let all = store.find("e", &doc! {}, &FindOptions::new()).unwrap();
+    assert_eq!(ids(all), (0..700).collect::<Vec<_>>());
+    let even = store
+        .find(
+            "e",
+            &doc! { "even": true },
+            &FindOptions::new().skip(10).limit(300),
+        )
+        .unwrap();
+    assert_eq!(ids(even), (20..620).step_by(2).collect::<Vec<_>>());
+}
