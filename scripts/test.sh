@@ -16,3 +16,9 @@ export YAMLETT_TEST_SERVER_BIN="${YAMLETT_TEST_SERVER_BIN:-$VENV_DIR/bin/secantu
 export YAMLETT_JOURNAL_DIR="${YAMLETT_JOURNAL_DIR:-$PWD/target/tmp/journal}"
 cargo test --all-targets "$@"
 cargo test --doc "$@"
+# The README's first command: the quickstart on the embedded default store,
+# with no server and no configuration, in a scratch working directory.
+root="$PWD"
+scratch="$(mktemp -d)"
+(cd "$scratch" && env -u YAMLETT_URI cargo run --quiet --manifest-path "$root/Cargo.toml" --example quickstart >/dev/null)
+rm -rf "$scratch"
