@@ -320,7 +320,9 @@ impl Run {
     /// Writes anything buffered and marks the run `finished` now.
     pub fn finish(&self) -> anyhow::Result<()> {
         let mut state = self.lock();
-        self.inner.flush(&mut state, Some("finished"))
+        self.inner.flush(&mut state, Some("finished"))?;
+        self.inner.settle();
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, RunState> {
@@ -417,6 +419,14 @@ impl RunInner {
         }
     }
 
+    /// Tells the store the run ended. Its writes are already durable, so a
+    /// failure here loses nothing and is only worth a warning.
+    fn settle(&self) {
+        if let Err(err) = self.experiment.store().settle() {
+            log::warn!("yamlett: run {}: {err:#}", self.id);
+        }
+    }
+
     /// Adds the metadata every write carries and sends the update.
     fn send_with_metadata(
         &self,
@@ -478,6 +488,7 @@ impl Drop for RunInner {
                 self.id
             );
         }
+        self.settle();
     }
 }
 

@@ -70,6 +70,14 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// The store's location for messages, with any password redacted.
     fn location(&self) -> &str;
 
+    /// Called when a run ends: makes everything written so far final in the
+    /// store's own form (the embedded store folds its write log, so that
+    /// SQL tools see the finished run). A store that writes through has
+    /// nothing to do.
+    fn settle(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// Replays writes journaled during an outage, now. A store without a
     /// journal has nothing to do.
     fn sync(&self) -> anyhow::Result<crate::SyncReport> {

@@ -27,6 +27,29 @@ pub(super) fn to_vec(doc: &Document) -> Result<Vec<u8>, EncodeError> {
     Ok(out)
 }
 
+/// Appends to `out` the payload of a write-log record (see
+/// [`super::log`]): `{s: seq, t: ticks, n: now, u: update, c: condition}`,
+/// written from borrowed parts so that a flush copies nothing first.
+pub(super) fn record(
+    seq: i64,
+    ticks: i64,
+    now: bson::DateTime,
+    update: &Document,
+    condition: &Document,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let start = begin(out);
+    header(bson::spec::ElementType::Int64 as u8, "s", out)?.extend_from_slice(&seq.to_le_bytes());
+    header(bson::spec::ElementType::Int64 as u8, "t", out)?.extend_from_slice(&ticks.to_le_bytes());
+    header(bson::spec::ElementType::DateTime as u8, "n", out)?
+        .extend_from_slice(&now.timestamp_millis().to_le_bytes());
+    header(bson::spec::ElementType::EmbeddedDocument as u8, "u", out)?;
+    document(update, out)?;
+    header(bson::spec::ElementType::EmbeddedDocument as u8, "c", out)?;
+    document(condition, out)?;
+    end(start, out)
+}
+
 fn document(doc: &Document, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let start = begin(out);
     for (key, value) in doc {
@@ -167,6 +190,17 @@ mod tests {
             "": "empty key", "min": Bson::MinKey, "max": Bson::MaxKey,
         };
         assert_eq!(to_vec(&doc).unwrap(), doc.to_vec().unwrap());
+    }
+
+    #[test]
+    fn a_log_record_is_the_document_of_its_parts() {
+        let now = bson::DateTime::from_millis(1_700_000_000_000);
+        let update = doc! { "$push": { "loss": 0.5 }, "$set": { "w.a": 3_i64 } };
+        let condition = doc! { "w.a": { "$not": { "$gte": 3_i64 } } };
+        let mut out = vec![9];
+        record(7, 42, now, &update, &condition, &mut out).unwrap();
+        let expected = doc! { "s": 7_i64, "t": 42_i64, "n": now, "u": update, "c": condition };
+        assert_eq!(out[1..], expected.to_vec().unwrap()[..]);
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //! `SELECT json_extract(json, '$.metrics.f1_score') FROM run_documents`).
 //! Artifacts are files beside the database (see [`artifacts`]).
 //!
+//! Writes: creating a run is a transaction; every later update of it is
+//! checked against the writer's copy of the run and appended to this
+//! store's write log ([`writer`], [`writelog`]), and the logs are folded
+//! into the database in batches ([`fold`]): before every read, when a run
+//! ends, and every second or megabyte of log.
+//!
 //! Concurrency: one writer connection behind a mutex, plus a pool of reader
 //! connections. With WAL, readers see the last committed state and never
 //! wait for a writer, so a long `find` does not hold up `update_run` and a
@@ -18,9 +24,12 @@
 mod artifacts;
 mod decode;
 mod encode;
+mod fold;
 mod json;
 mod scan;
 mod schema;
+mod writelog;
+mod writer;
 
 pub use schema::LOCAL_SYNC_ENV;
 #[cfg(test)]
@@ -32,16 +41,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
-use bson::{Bson, DateTime, Document, RawDocument};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use bson::{Bson, Document, RawDocument};
+use rusqlite::Connection;
 
 use super::Store;
 use crate::query::filter::Filter;
-use crate::query::update::{Update, UpdateContext};
+use crate::query::update::Update;
 use crate::query::QueryError;
 use crate::{Error, FindOptions};
 
 use schema::retry_busy;
+use writer::Writer;
 
 /// The largest run document MongoDB accepts, and so the largest we store.
 const MAX_DOCUMENT_SIZE: usize = 16 * 1024 * 1024;
@@ -49,46 +59,6 @@ const MAX_DOCUMENT_SIZE: usize = 16 * 1024 * 1024;
 /// How many idle reader connections are kept for reuse. More concurrent
 /// readers than this still work; their connections are closed afterwards.
 const MAX_IDLE_READERS: usize = 8;
-
-/// How many recently written runs the writer keeps decoded.
-const RECENT_RUNS: usize = 8;
-
-/// The writing connection, and the runs it wrote last.
-struct Writer {
-    conn: Connection,
-    recent: Recent,
-}
-
-/// The runs this writer wrote last, decoded.
-///
-/// A training loop writes the same run over and over; decoding its stored
-/// BSON for every flush was a quarter of a flush's work. The writer keeps
-/// the documents it just committed with their bytes, and reuses one when
-/// the bytes in the database are still exactly those (another process may
-/// have written the run since: then they differ, and it decodes as usual).
-#[derive(Default)]
-struct Recent(Vec<(String, String, Vec<u8>, Document)>);
-
-impl Recent {
-    /// The document `bytes` of `experiment`/`id` decode to, if kept.
-    fn take(&mut self, experiment: &str, id: &str, bytes: &[u8]) -> Option<Document> {
-        let at = self
-            .0
-            .iter()
-            .position(|(e, i, b, _)| e == experiment && i == id && b == bytes)?;
-        Some(self.0.remove(at).3)
-    }
-
-    /// Keeps a document just committed, forgetting the oldest.
-    fn keep(&mut self, experiment: &str, id: &str, bytes: Vec<u8>, doc: Document) {
-        self.0.retain(|(e, i, _, _)| !(e == experiment && i == id));
-        if self.0.len() >= RECENT_RUNS {
-            self.0.remove(0);
-        }
-        self.0
-            .push((experiment.to_owned(), id.to_owned(), bytes, doc));
-    }
-}
 
 /// A store in a local directory, without any server.
 pub(crate) struct LocalStore {
@@ -125,19 +95,26 @@ impl LocalStore {
         })?;
         let db_path = dir.join(schema::DB_FILE);
         schema::inspect(&db_path)?;
-        let writer = schema::open_writer(&db_path, schema::Durability::from_env()?)
+        let durability = schema::Durability::from_env()?;
+        let writer = schema::open_writer(&db_path, durability)
             .map_err(|err| sqlite_error(&location, err))
             .with_context(|| format!("opening the store {location}"))?;
-        Ok(LocalStore {
+        let store = LocalStore {
             dir: dir.to_path_buf(),
             db_path,
             location,
-            writer: Mutex::new(Writer {
-                conn: writer,
-                recent: Recent::default(),
-            }),
+            writer: Mutex::new(Writer::new(writer, dir.to_path_buf(), durability)),
             readers: Mutex::new(Vec::new()),
-        })
+        };
+        // What a process that ended left in its write log.
+        store.catch_up()?;
+        Ok(store)
+    }
+
+    /// Folds every write log (see [`fold`]), so that the database holds
+    /// every flush that returned, from any process: done before each read.
+    fn catch_up(&self) -> anyhow::Result<()> {
+        self.writer().fold().map_err(|e| self.fail(e))
     }
 
     /// The writer connection. A panic while it was held cannot have left a
@@ -173,90 +150,12 @@ impl LocalStore {
     fn fail(&self, err: anyhow::Error) -> anyhow::Error {
         sqlite_error(&self.location, err)
     }
-
-    /// The transaction of [`Store::update_run`]; see there.
-    fn try_update(
-        writer: &mut Writer,
-        experiment: &str,
-        run_id: &str,
-        condition: &Filter,
-        update: &Update,
-        update_doc: &Document,
-        upsert: bool,
-    ) -> anyhow::Result<()> {
-        let tx = writer
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<(i64, Vec<u8>)> = tx
-            .prepare_cached("SELECT seq, bson FROM runs WHERE experiment = ?1 AND id = ?2")?
-            .query_row((experiment, run_id), |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let now = DateTime::now();
-        let (seq, mut doc, is_insert) = match existing {
-            Some((_, bytes)) if !condition.matches_raw(raw(&bytes)?).map_err(invalid_query)? => {
-                // Applied before: nothing to do, and nothing to commit.
-                return Ok(());
-            }
-            Some((seq, bytes)) => {
-                let doc = match writer.recent.take(experiment, run_id, &bytes) {
-                    Some(doc) => doc,
-                    None => decode(&bytes)?,
-                };
-                (Some(seq), doc, false)
-            }
-            None if upsert => (None, bson::doc! { "_id": run_id }, true),
-            None => {
-                return Err(Error::NotFound {
-                    what: format!("run {run_id:?} of experiment {experiment:?}"),
-                }
-                .into())
-            }
-        };
-        update
-            .apply(&mut doc, &UpdateContext { is_insert, now })
-            .map_err(invalid_query)?;
-        let bytes = encode::to_vec(&doc).map_err(|err| Error::InvalidValue {
-            key: first_path(update_doc),
-            reason: err.to_string(),
-        })?;
-        if bytes.len() > MAX_DOCUMENT_SIZE {
-            return Err(Error::DocumentTooLarge {
-                key: first_path(update_doc),
-                size: bytes.len(),
-            }
-            .into());
-        }
-        let json = json::relaxed(&doc);
-        match seq {
-            // UPDATE, never INSERT OR REPLACE: a replace deletes and
-            // re-inserts, giving the run a new seq and so a new place in
-            // the natural order.
-            Some(seq) => {
-                tx.prepare_cached("UPDATE runs SET bson = ?1 WHERE seq = ?2")?
-                    .execute((&bytes, seq))?;
-                tx.prepare_cached("UPDATE runs_json SET json = ?1 WHERE seq = ?2")?
-                    .execute((&json, seq))?;
-            }
-            None => {
-                tx.prepare_cached("INSERT INTO runs (experiment, id, bson) VALUES (?1, ?2, ?3)")?
-                    .execute((experiment, run_id, &bytes))?;
-                let seq = tx.last_insert_rowid();
-                tx.prepare_cached("INSERT INTO runs_json (seq, json) VALUES (?1, ?2)")?
-                    .execute((seq, &json))?;
-            }
-        };
-        tx.commit()?;
-        writer.recent.keep(experiment, run_id, bytes, doc);
-        Ok(())
-    }
 }
 
 impl Store for LocalStore {
-    /// One `BEGIN IMMEDIATE` transaction: read the run, apply the update
-    /// with the engine, check the size, write BSON and JSON, commit. Any
-    /// error drops the transaction, which rolls it back, so nothing changes.
-    /// Taking the write lock up front (IMMEDIATE) means the read and the
-    /// write see the same state, and no other writer can slip in between.
+    /// An update of an existing run is checked against the writer's copy
+    /// of it and appended to the write log ([`writer`]); creating a run is
+    /// one transaction. Either way an invalid update changes nothing.
     fn update_run(
         &self,
         experiment: &str,
@@ -267,20 +166,24 @@ impl Store for LocalStore {
     ) -> anyhow::Result<()> {
         // Parsed before taking any lock: an invalid update costs no one time.
         let compiled = Update::parse(update).map_err(invalid_query)?;
+        let condition_doc = condition;
         let condition = Filter::parse(condition).map_err(invalid_query)?;
-        let mut writer = self.writer();
-        retry_busy(|| {
-            Self::try_update(
-                &mut writer,
+        let compiled_condition = condition;
+        self.writer()
+            .update(
                 experiment,
                 run_id,
-                &condition,
+                &compiled_condition,
+                condition_doc,
                 &compiled,
                 update,
                 upsert,
             )
-        })
-        .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e))
+    }
+
+    fn settle(&self) -> anyhow::Result<()> {
+        self.catch_up()
     }
 
     fn find(
@@ -290,11 +193,13 @@ impl Store for LocalStore {
         options: &FindOptions,
     ) -> anyhow::Result<Vec<Document>> {
         let query = scan::FindQuery::parse(filter, options).map_err(invalid_query)?;
+        self.catch_up()?;
         self.read(|conn| query.run(conn, experiment))
     }
 
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {
         let compiled = Filter::parse(filter).map_err(invalid_query)?;
+        self.catch_up()?;
         self.read(|conn| {
             if filter.is_empty() {
                 // Nothing to evaluate: let SQLite count the index entries.
@@ -314,6 +219,7 @@ impl Store for LocalStore {
 
     fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>> {
         let plan = scan::AggregatePlan::parse(pipeline).map_err(invalid_query)?;
+        self.catch_up()?;
         self.read(|conn| plan.run(conn, experiment))
     }
 

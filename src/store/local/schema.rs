@@ -32,7 +32,10 @@ pub(super) const APPLICATION_ID: i32 = 0x594D_4C54;
 /// - 2: the JSON moved to `runs_json`, so that scans (which read only BSON)
 ///   read half the pages, and a flush rewrites two small rows instead of
 ///   one that spans pages. The view `run_documents` joins them for SQL users.
-pub(super) const SCHEMA_VERSION: i32 = 2;
+/// - 3: `logs` registers the write logs (see [`super::writelog`]) and how far
+///   each is folded; `rejected` keeps logged updates that could not be
+///   applied. An older yamlett would ignore the logs, so it must refuse.
+pub(super) const SCHEMA_VERSION: i32 = 3;
 
 /// The schema. `seq` is the rowid, so it grows with every insert and never
 /// changes on update: ordering by it is MongoDB's natural (insertion) order.
@@ -61,6 +64,22 @@ const JSON_TABLE: &str = "
 CREATE TABLE runs_json (
     seq  INTEGER PRIMARY KEY,  -- runs.seq
     json TEXT NOT NULL         -- the run document in relaxed Extended JSON
+);
+";
+
+/// Version 3's additions: the write logs, and what folding them set aside.
+const LOG_TABLES: &str = "
+CREATE TABLE logs (
+    name       TEXT PRIMARY KEY,  -- logs/<name>.log in the store directory
+    generation INTEGER NOT NULL,  -- the header the file must have
+    folded     INTEGER NOT NULL   -- the offset up to which it is folded
+);
+CREATE TABLE rejected (
+    id          INTEGER PRIMARY KEY,
+    seq         INTEGER NOT NULL,  -- runs.seq
+    at          TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    update_json TEXT NOT NULL      -- the update, in relaxed Extended JSON
 );
 ";
 
@@ -256,17 +275,23 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
         if version > SCHEMA_VERSION {
             return Err(too_new(&tx, path, version).into());
         }
+        if version == SCHEMA_VERSION {
+            return Ok(()); // migrated by another process meanwhile
+        }
+        // Every step in one transaction: all of them happen or none.
         if version == 1 {
-            // 1 → 2: the JSON moves to its own table, in one transaction.
+            // 1 → 2: the JSON moves to its own table.
             tx.execute_batch(JSON_TABLE)?;
             tx.execute_batch(
                 "INSERT INTO runs_json (seq, json) SELECT seq, json FROM runs;
                  ALTER TABLE runs DROP COLUMN json;",
             )?;
             tx.execute_batch(JSON_VIEW)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tx.commit()?;
         }
+        // 2 → 3: the write logs.
+        tx.execute_batch(LOG_TABLES)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
         return Ok(());
     }
     let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
@@ -284,6 +309,7 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(JSON_TABLE)?;
     tx.execute_batch(JSON_VIEW)?;
+    tx.execute_batch(LOG_TABLES)?;
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('written_by', ?1)",
         [env!("CARGO_PKG_VERSION")],

@@ -695,6 +695,8 @@ fn a_schema_1_store_is_migrated_on_open() {
         .unwrap();
     assert_eq!(found, vec![doc! { "_id": "old", "metrics": { "f1": 0.5 } }]);
     set(&store, "e", "old", doc! { "metrics.f1": 0.75 });
+    // SQL tools read the database, where a logged update lands when folded.
+    store.settle().unwrap();
     let conn = Connection::open(&path).unwrap();
     let version: i32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -738,4 +740,171 @@ fn a_large_find_returns_every_match_in_order() {
         )
         .unwrap();
     assert_eq!(ids(even), (20..620).step_by(2).collect::<Vec<_>>());
+}
+
+/// The write logs in a store directory.
+fn log_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    match fs::read_dir(dir.join(writelog::LOG_DIR)) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The `steps` the run `r` holds.
+fn steps(store: &LocalStore) -> Vec<i64> {
+    get(store, "e", "r")
+        .get_array("steps")
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect()
+}
+
+/// Pushes `step` to `steps` of the run `r`.
+fn push(store: &LocalStore, step: i64) {
+    store
+        .update_run(
+            "e",
+            "r",
+            &doc! {},
+            &doc! { "$push": { "steps": step } },
+            true,
+        )
+        .unwrap();
+}
+
+#[test]
+fn updates_wait_in_the_log_until_a_fold_and_queries_see_them_at_once() {
+    let (dir, store) = store();
+    set(&store, "e", "r", doc! { "n": 1 });
+    for step in 0..10 {
+        push(&store, step);
+    }
+    // In the log, not yet in the database: SQL does not see them...
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let in_sql = |conn: &Connection| -> Option<String> {
+        conn.query_row(
+            "SELECT json_extract(json, '$.steps') FROM run_documents WHERE id = 'r'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(in_sql(&conn), None);
+    assert_eq!(log_files(dir.path()).len(), 1);
+    // ...but a query does: it folds first.
+    assert_eq!(steps(&store), (0..10).collect::<Vec<_>>());
+    assert_eq!(in_sql(&conn).unwrap(), "[0,1,2,3,4,5,6,7,8,9]");
+}
+
+#[test]
+fn the_log_of_an_ended_process_is_folded_then_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ended = LocalStore::open(dir.path()).unwrap();
+    set(&ended, "e", "r", doc! { "n": 1 });
+    for step in 0..5 {
+        push(&ended, step);
+    }
+    // Dropping the store closes its log, which releases its lock: to the
+    // others it is the log of a process that ended.
+    drop(ended);
+    let [log] = log_files(dir.path()).try_into().unwrap();
+    // A record torn by the crash: its frame promises more than is there.
+    let mut torn = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut torn, &[200, 0, 0, 0, 1, 2, 3, 4, 5]).unwrap();
+    drop(torn);
+
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert!(
+        log_files(dir.path()).is_empty(),
+        "folded at open, then deleted"
+    );
+    assert_eq!(steps(&store), (0..5).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_corrupt_record_stops_the_fold_of_its_log_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let ended = LocalStore::open(dir.path()).unwrap();
+    set(&ended, "e", "r", doc! { "n": 1 });
+    for step in 0..3 {
+        push(&ended, step);
+    }
+    drop(ended);
+    let [log] = log_files(dir.path()).try_into().unwrap();
+    // Flip a byte of the last record's payload: its checksum fails.
+    let mut bytes = fs::read(&log).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0xff;
+    fs::write(&log, bytes).unwrap();
+
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(steps(&store), [0, 1]);
+}
+
+#[test]
+fn updates_of_one_run_from_two_writers_fold_in_the_order_they_were_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two stores on one directory: two writers, two logs, as two processes.
+    let a = LocalStore::open(dir.path()).unwrap();
+    let b = LocalStore::open(dir.path()).unwrap();
+    set(&a, "e", "r", doc! { "n": 1 });
+    for step in 0..40 {
+        push(if step % 3 == 0 { &a } else { &b }, step);
+    }
+    assert_eq!(log_files(dir.path()).len(), 2);
+    assert_eq!(steps(&a), (0..40).collect::<Vec<_>>());
+    assert_eq!(steps(&b), (0..40).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_conflicting_update_from_another_writer_is_set_aside_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = LocalStore::open(dir.path()).unwrap();
+    let b = LocalStore::open(dir.path()).unwrap();
+    set(&a, "e", "r", doc! { "n": 1 });
+    push(&a, 0); // a's copy: steps is an array
+                 // b makes steps a number; a, not knowing, pushes to it.
+    b.update_run("e", "r", &doc! {}, &doc! { "$set": { "steps": 7 } }, true)
+        .unwrap();
+    push(&a, 1);
+    assert_eq!(get(&a, "e", "r").get("steps"), Some(&Bson::Int32(7)));
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let (reason, update): (String, String) = conn
+        .query_row("SELECT reason, update_json FROM rejected", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(reason.contains("steps"), "{reason}");
+    assert!(update.contains(r#""$push":{"steps":1}"#), "{update}");
+}
+
+#[test]
+fn a_long_log_is_emptied_once_folded() {
+    let (dir, store) = store();
+    set(&store, "e", "r", doc! { "n": 1 });
+    let text = "x".repeat(100_000);
+    // 50 records of 100 KB: past the 4 MiB at which a folded log restarts.
+    for i in 0..50 {
+        store
+            .update_run(
+                "e",
+                "r",
+                &doc! {},
+                &doc! { "$set": { format!("t{i}"): &text } },
+                true,
+            )
+            .unwrap();
+    }
+    store.settle().unwrap();
+    let [log] = log_files(dir.path()).try_into().unwrap();
+    let len = fs::metadata(&log).unwrap().len();
+    assert!(len < 4 << 20, "5 MB logged, {len} bytes left");
+    // And appending to it goes on working.
+    push(&store, 1);
+    assert_eq!(get(&store, "e", "r").get_str("t49").unwrap().len(), 100_000);
+    assert_eq!(steps(&store), [1]);
 }
