@@ -38,7 +38,7 @@ mod tests;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
 use bson::{Bson, Document, RawDocument};
@@ -71,7 +71,8 @@ pub(crate) struct LocalStore {
     /// The only connection that writes. The mutex serialises this process's
     /// writers before they reach SQLite's lock, which is cheaper than
     /// letting them contend for it.
-    writer: Mutex<Writer>,
+    /// Shared with the thread that folds the write log of an idle writer.
+    writer: Arc<Mutex<Writer>>,
     /// Idle reader connections, taken out for the length of one read.
     readers: Mutex<Vec<Connection>>,
 }
@@ -103,9 +104,14 @@ impl LocalStore {
             dir: dir.to_path_buf(),
             db_path,
             location,
-            writer: Mutex::new(Writer::new(writer, dir.to_path_buf(), durability)),
+            writer: Arc::new(Mutex::new(Writer::new(
+                writer,
+                dir.to_path_buf(),
+                durability,
+            ))),
             readers: Mutex::new(Vec::new()),
         };
+        writer::fold_when_idle(Arc::downgrade(&store.writer));
         // What a process that ended left in its write log.
         store.catch_up()?;
         Ok(store)

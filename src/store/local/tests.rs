@@ -908,3 +908,29 @@ fn a_long_log_is_emptied_once_folded() {
     assert_eq!(get(&store, "e", "r").get_str("t49").unwrap().len(), 100_000);
     assert_eq!(steps(&store), [1]);
 }
+
+#[test]
+fn an_idle_writers_log_reaches_sql_within_seconds() {
+    let (dir, store) = store();
+    set(&store, "e", "r", doc! { "n": 1 });
+    push(&store, 7);
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let steps: Option<String> = conn
+            .query_row(
+                "SELECT json_extract(json, '$.steps') FROM run_documents WHERE id = 'r'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if steps.as_deref() == Some("[7]") {
+            break;
+        }
+        // Folded by the background thread after a second idle: no read,
+        // no flush, no end of run here.
+        assert!(start.elapsed().as_secs() < 10, "never folded");
+        thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(store);
+}

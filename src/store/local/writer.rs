@@ -9,6 +9,8 @@
 //! always there, and a step costs an encode of its update and one `write`.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError, Weak};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use bson::{DateTime, Document};
@@ -20,6 +22,35 @@ use super::{decode, encode, first_path, invalid_query, json, MAX_DOCUMENT_SIZE};
 use crate::query::filter::Filter;
 use crate::query::update::{Update, UpdateContext};
 use crate::Error;
+
+/// Starts the thread that folds what a writer logged once it has been idle
+/// for [`FOLD_INTERVAL`] (a training loop that stops flushing for a while
+/// would otherwise keep its last steps out of SQL tools' sight until its
+/// next flush). It ends with the store.
+pub(super) fn fold_when_idle(writer: Weak<Mutex<Writer>>) {
+    let spawned = thread::Builder::new()
+        .name("yamlett-fold".to_owned())
+        .spawn(move || loop {
+            thread::sleep(FOLD_INTERVAL);
+            let Some(writer) = writer.upgrade() else {
+                return;
+            };
+            let mut writer = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let unfolded = writer
+                .own
+                .as_ref()
+                .is_some_and(|own| own.len > writer.own_folded);
+            if unfolded && writer.last_fold.elapsed() >= FOLD_INTERVAL {
+                if let Err(err) = writer.fold() {
+                    log::warn!("yamlett: folding the write log failed: {err:#}");
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        // Folds still happen at flushes, reads and the end of each run.
+        log::warn!("yamlett: cannot start the folding thread: {err}");
+    }
+}
 
 /// How many runs the writer keeps a copy of.
 const CACHED_RUNS: usize = 8;
