@@ -101,6 +101,36 @@ impl Writer {
         Ok(false)
     }
 
+    /// Deletes the files in `logs/` that no row registers and no process
+    /// holds: left by a process that died between creating its log and
+    /// registering it (or between a fold's commit and the deletion).
+    pub(super) fn sweep_unregistered(&mut self) -> anyhow::Result<()> {
+        let Ok(entries) = fs::read_dir(self.dir.join(writelog::LOG_DIR)) else {
+            return Ok(()); // no log was ever created
+        };
+        let registered: Vec<String> = retry_busy(|| {
+            let mut stmt = self.conn.prepare_cached("SELECT name FROM logs")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })?;
+        for entry in entries {
+            let path = entry?.path();
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            if registered.iter().any(|name| name == stem) {
+                continue;
+            }
+            if let Some((file, true)) = writelog::open_other(&path)? {
+                if let Err(err) = fs::remove_file(&path) {
+                    log::warn!("yamlett: cannot delete {}: {err}", path.display());
+                }
+                drop(file);
+            }
+        }
+        Ok(())
+    }
+
     /// One attempt at a fold: the whole transaction, safe to run again
     /// from the start (see [`retry_busy`]).
     fn fold_once(&mut self) -> anyhow::Result<()> {

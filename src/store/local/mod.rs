@@ -114,6 +114,10 @@ impl LocalStore {
         writer::fold_when_idle(Arc::downgrade(&store.writer));
         // What a process that ended left in its write log.
         store.catch_up()?;
+        store
+            .writer()
+            .sweep_unregistered()
+            .map_err(|e| store.fail(e))?;
         Ok(store)
     }
 

@@ -934,3 +934,23 @@ fn an_idle_writers_log_reaches_sql_within_seconds() {
     }
     drop(store);
 }
+
+#[test]
+fn log_files_no_process_holds_or_registers_are_swept_at_open() {
+    let (dir, store) = store();
+    set(&store, "e", "r", doc! { "n": 1 });
+    push(&store, 1); // this store's own log: registered and held
+    let logs = dir.path().join(writelog::LOG_DIR);
+    // Left by processes that died before registering their logs.
+    fs::write(logs.join("deadbeef.log"), b"YMLTLOG1\0\0\0\0\0\0\0\0").unwrap();
+    fs::write(logs.join("cafe.new"), b"").unwrap();
+    let again = LocalStore::open(dir.path()).unwrap();
+    let mut left: Vec<_> = fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].ends_with(".log") && left[0] != "deadbeef.log");
+    assert_eq!(steps(&again), [1]);
+}

@@ -268,9 +268,20 @@ pub(super) fn read_from(file: &mut File, offset: u64) -> anyhow::Result<(Vec<Rec
         if crc32fast::hash(payload) != crc {
             break;
         }
-        records.push(Record::from_payload(payload).with_context(|| {
-            format!("a log record at offset {} is corrupt", offset + at as u64)
-        })?);
+        match Record::from_payload(payload) {
+            Ok(record) => records.push(record),
+            Err(err) => {
+                // Its checksum matched, so it was written like this: a bug,
+                // not a crash. Stop here rather than fail every fold (and
+                // so every query) of the store; nothing after it is lost,
+                // it stays in the file.
+                log::error!(
+                    "yamlett: the write log record at offset {} is unreadable: {err:#}",
+                    offset + at as u64
+                );
+                break;
+            }
+        }
         at += FRAME_LEN + len;
     }
     Ok((records, offset + at as u64))
