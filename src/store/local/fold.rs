@@ -72,15 +72,7 @@ impl Writer {
     /// process that ended. Cheap (no write lock): a read of the `logs` rows
     /// and a look at each file.
     fn anything_to_fold(&mut self) -> anyhow::Result<bool> {
-        let rows: Vec<(String, i64, i64)> = retry_busy(|| {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT name, generation, folded FROM logs")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
-        for (name, _, folded) in rows {
-            let folded = u64::try_from(folded).unwrap_or(0);
+        for (name, _, folded) in retry_busy(|| log_rows(&self.conn))? {
             if let Some(own) = self.own.as_ref().filter(|own| own.name == name) {
                 if own.len > folded {
                     return Ok(true);
@@ -108,17 +100,13 @@ impl Writer {
         let Ok(entries) = fs::read_dir(self.dir.join(writelog::LOG_DIR)) else {
             return Ok(()); // no log was ever created
         };
-        let registered: Vec<String> = retry_busy(|| {
-            let mut stmt = self.conn.prepare_cached("SELECT name FROM logs")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
-        })?;
+        let registered = retry_busy(|| log_rows(&self.conn))?;
         for entry in entries {
             let path = entry?.path();
             let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
                 continue;
             };
-            if registered.iter().any(|name| name == stem) {
+            if registered.iter().any(|(name, _, _)| name == stem) {
                 continue;
             }
             if let Some((file, true)) = writelog::open_other(&path)? {
@@ -281,20 +269,25 @@ fn fold_run(
     })
 }
 
+/// The registered logs: name, generation, and offset folded up to.
+fn log_rows(conn: &rusqlite::Connection) -> anyhow::Result<Vec<(String, i64, u64)>> {
+    let mut stmt = conn.prepare_cached("SELECT name, generation, folded FROM logs")?;
+    let rows = stmt.query_map([], |r| {
+        let folded: i64 = r.get(2)?;
+        Ok((r.get(0)?, r.get(1)?, u64::try_from(folded).unwrap_or(0)))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// Reads every registered log from where it was last folded.
 fn read_sources(
     tx: &Transaction<'_>,
     dir: &std::path::Path,
     mut own: Option<&mut writelog::OwnLog>,
 ) -> anyhow::Result<Vec<Source>> {
-    let rows: Vec<(String, i64, i64)> = {
-        let mut stmt = tx.prepare_cached("SELECT name, generation, folded FROM logs")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
+    let rows = log_rows(tx)?;
     let mut sources = Vec::with_capacity(rows.len());
     for (name, generation, folded) in rows {
-        let folded = u64::try_from(folded).unwrap_or(0);
         let mut source = Source {
             name,
             generation,
