@@ -53,7 +53,14 @@ pub(super) fn fold_when_idle(writer: Weak<Mutex<Writer>>) {
 }
 
 /// How many runs the writer keeps a copy of.
-const CACHED_RUNS: usize = 8;
+/// A write to a run without a copy folds and decodes it, about a
+/// millisecond, so a process that writes many runs in turn (models trained
+/// side by side) must not evict copies it is about to use again...
+const CACHED_RUNS: usize = 256;
+
+/// ...but copies of very large runs must not pile up either: beyond this
+/// many bytes (of BSON, counted by the size bounds) the oldest copies go.
+const CACHED_BYTES: usize = 32 << 20;
 
 /// Fold once this much of the own log is unfolded, so that the log stays
 /// small and a fold is never long.
@@ -282,10 +289,12 @@ impl Writer {
 
     /// Adds a copy, forgetting the least recently used one.
     fn keep(&mut self, entry: Cached) {
-        if self.cache.len() >= CACHED_RUNS {
-            self.cache.remove(0);
-        }
         self.cache.push(entry);
+        let mut bytes: usize = self.cache.iter().map(|c| c.size_bound).sum();
+        // The newest copy stays, however large.
+        while self.cache.len() > 1 && (self.cache.len() > CACHED_RUNS || bytes > CACHED_BYTES) {
+            bytes -= self.cache.remove(0).size_bound;
+        }
     }
 
     /// Creates a missing run: `{_id}` plus the update, with `$setOnInsert`,
