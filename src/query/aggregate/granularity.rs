@@ -140,19 +140,20 @@ impl Granularity {
         match (self, num) {
             (Granularity::Series(series), Num::Decimal(d)) => {
                 let number = Dec::from_decimal128(&d).ok_or_else(cannot_round)?;
+                let series = decimal_series(series)?;
                 let rounded = match direction {
-                    Direction::Up => series_up_decimal(series, number)?,
-                    Direction::Down => series_down_decimal(series, number)?,
+                    Direction::Up => series_up(&series, number)?,
+                    Direction::Down => series_down(&series, number)?,
                 };
                 Ok(Bson::Decimal128(rounded.to_decimal128()?))
             }
             (Granularity::Series(series), num) => {
                 let number = num.to_f64();
                 let rounded = match direction {
-                    Direction::Up => series_up(series, number),
-                    Direction::Down => series_down(series, number),
+                    Direction::Up => series_up(series, number)?,
+                    Direction::Down => series_down(series, number)?,
                 };
-                rounded.map(Bson::Double).ok_or_else(cannot_round)
+                Ok(Bson::Double(rounded))
             }
             (Granularity::PowersOfTwo, num) => power_of_two(num, direction),
         }
@@ -188,165 +189,133 @@ fn cannot_round() -> QueryError {
     QueryError::new("A granularity rounder cannot round infinite or out-of-range numbers")
 }
 
-/// The first and last values of a series (never empty).
-fn ends(series: &[f64]) -> (f64, f64) {
-    (
-        series.first().copied().unwrap_or(1.0),
-        series.last().copied().unwrap_or(1.0),
-    )
+/// The arithmetic a series is scaled with: doubles, or exact decimals for
+/// a decimal input. One algorithm serves both, so that they cannot drift.
+trait Scale: Copy {
+    fn one() -> Self;
+    fn times(self, other: Self) -> QueryResult<Self>;
+    fn ten_times(self) -> QueryResult<Self>;
+    fn tenth(self) -> QueryResult<Self>;
+    fn order(self, other: Self) -> QueryResult<Ordering>;
 }
 
-/// Rounds a positive double up in a series.
-fn series_up(series: &[f64], number: f64) -> Option<f64> {
-    let (front, back) = ends(series);
-    let mut multiplier = 1.0;
-    let mut steps = 0;
-    while number >= back * multiplier {
-        multiplier *= 10.0;
-        steps += 1;
-        if steps > MAX_SCALING {
-            return None;
-        }
+impl Scale for f64 {
+    fn one() -> f64 {
+        1.0
     }
-    while number < front * multiplier {
-        let previous_min = front * multiplier;
-        multiplier /= 10.0;
-        // Between this decade's last value and the next one's first.
-        if number >= back * multiplier {
-            return Some(previous_min);
-        }
-        steps += 1;
-        if steps > MAX_SCALING {
-            return None;
-        }
+    fn times(self, other: f64) -> QueryResult<f64> {
+        Ok(self * other)
     }
-    series
-        .iter()
-        .find(|s| number < *s * multiplier)
-        .map(|s| s * multiplier)
-}
-
-/// Rounds a positive double down in a series.
-fn series_down(series: &[f64], number: f64) -> Option<f64> {
-    let (front, back) = ends(series);
-    let mut multiplier = 1.0;
-    let mut steps = 0;
-    while number <= front * multiplier {
-        multiplier /= 10.0;
-        steps += 1;
-        if steps > MAX_SCALING {
-            return None;
-        }
+    fn ten_times(self) -> QueryResult<f64> {
+        Ok(self * 10.0)
     }
-    while number > back * multiplier {
-        let previous_max = back * multiplier;
-        multiplier *= 10.0;
-        // Between the previous decade's last value and this one's first.
-        if number <= front * multiplier {
-            return Some(previous_max);
-        }
-        steps += 1;
-        if steps > MAX_SCALING {
-            return None;
-        }
+    fn tenth(self) -> QueryResult<f64> {
+        Ok(self / 10.0)
     }
-    let first_not_below = series.iter().position(|s| *s * multiplier >= number)?;
-    first_not_below
-        .checked_sub(1)
-        .and_then(|i| series.get(i))
-        .map(|s| s * multiplier)
+    fn order(self, other: f64) -> QueryResult<Ordering> {
+        // Never NaN: `roundable` refused it, and the series are positive.
+        self.partial_cmp(&other).ok_or_else(cannot_round)
+    }
 }
 
-/// Exact decimal comparison.
-fn cmp_dec(a: Dec, b: Dec) -> QueryResult<Ordering> {
-    let difference = a.sub(b)?;
-    Ok(if difference.is_zero() {
-        Ordering::Equal
-    } else if difference.is_negative() {
-        Ordering::Less
-    } else {
-        Ordering::Greater
-    })
+impl Scale for Dec {
+    fn one() -> Dec {
+        Dec::from_i64(1)
+    }
+    fn times(self, other: Dec) -> QueryResult<Dec> {
+        self.mul(other)
+    }
+    fn ten_times(self) -> QueryResult<Dec> {
+        self.mul(Dec::from_i64(10))
+    }
+    fn tenth(self) -> QueryResult<Dec> {
+        self.div(Dec::from_i64(10))
+    }
+    fn order(self, other: Dec) -> QueryResult<Ordering> {
+        let difference = self.sub(other)?;
+        Ok(if difference.is_zero() {
+            Ordering::Equal
+        } else if difference.is_negative() {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        })
+    }
 }
 
-/// A series in decimals, each value converted from its double with 15
-/// significant digits as the server converts it.
-fn decimal_series(series: &[f64]) -> QueryResult<Vec<Dec>> {
-    series.iter().map(|s| Dec::from_f64(*s)).collect()
+/// Counts the decade steps of a rounding, failing past [`MAX_SCALING`].
+fn step(steps: &mut usize) -> QueryResult<()> {
+    *steps += 1;
+    if *steps > MAX_SCALING {
+        return Err(cannot_round());
+    }
+    Ok(())
 }
 
-/// Rounds a positive decimal up in a series, in exact decimal arithmetic.
-fn series_up_decimal(series: &[f64], number: Dec) -> QueryResult<Dec> {
-    let series = decimal_series(series)?;
+/// Rounds a positive number up in a series.
+fn series_up<T: Scale>(series: &[T], number: T) -> QueryResult<T> {
     let (Some(&front), Some(&back)) = (series.first(), series.last()) else {
         return Err(cannot_round());
     };
-    let ten = Dec::from_i64(10);
-    let mut multiplier = Dec::from_i64(1);
+    let mut multiplier = T::one();
     let mut steps = 0;
-    while cmp_dec(number, back.mul(multiplier)?)? != Ordering::Less {
-        multiplier = multiplier.mul(ten)?;
-        steps += 1;
-        if steps > MAX_SCALING {
-            return Err(cannot_round());
-        }
+    while number.order(back.times(multiplier)?)? != Ordering::Less {
+        multiplier = multiplier.ten_times()?;
+        step(&mut steps)?;
     }
-    while cmp_dec(number, front.mul(multiplier)?)? == Ordering::Less {
-        let previous_min = front.mul(multiplier)?;
-        multiplier = multiplier.div(ten)?;
-        if cmp_dec(number, back.mul(multiplier)?)? != Ordering::Less {
+    while number.order(front.times(multiplier)?)? == Ordering::Less {
+        let previous_min = front.times(multiplier)?;
+        multiplier = multiplier.tenth()?;
+        // Between this decade's last value and the next one's first.
+        if number.order(back.times(multiplier)?)? != Ordering::Less {
             return Ok(previous_min);
         }
-        steps += 1;
-        if steps > MAX_SCALING {
-            return Err(cannot_round());
-        }
+        step(&mut steps)?;
     }
-    for s in series {
-        let scaled = s.mul(multiplier)?;
-        if cmp_dec(number, scaled)? == Ordering::Less {
+    for &s in series {
+        let scaled = s.times(multiplier)?;
+        if number.order(scaled)? == Ordering::Less {
             return Ok(scaled);
         }
     }
     Err(cannot_round())
 }
 
-/// Rounds a positive decimal down in a series, in exact decimal arithmetic.
-fn series_down_decimal(series: &[f64], number: Dec) -> QueryResult<Dec> {
-    let series = decimal_series(series)?;
+/// Rounds a positive number down in a series.
+fn series_down<T: Scale>(series: &[T], number: T) -> QueryResult<T> {
     let (Some(&front), Some(&back)) = (series.first(), series.last()) else {
         return Err(cannot_round());
     };
-    let ten = Dec::from_i64(10);
-    let mut multiplier = Dec::from_i64(1);
+    let mut multiplier = T::one();
     let mut steps = 0;
-    while cmp_dec(number, front.mul(multiplier)?)? != Ordering::Greater {
-        multiplier = multiplier.div(ten)?;
-        steps += 1;
-        if steps > MAX_SCALING {
-            return Err(cannot_round());
-        }
+    while number.order(front.times(multiplier)?)? != Ordering::Greater {
+        multiplier = multiplier.tenth()?;
+        step(&mut steps)?;
     }
-    while cmp_dec(number, back.mul(multiplier)?)? == Ordering::Greater {
-        let previous_max = back.mul(multiplier)?;
-        multiplier = multiplier.mul(ten)?;
-        if cmp_dec(number, front.mul(multiplier)?)? != Ordering::Greater {
+    while number.order(back.times(multiplier)?)? == Ordering::Greater {
+        let previous_max = back.times(multiplier)?;
+        multiplier = multiplier.ten_times()?;
+        // Between the previous decade's last value and this one's first.
+        if number.order(front.times(multiplier)?)? != Ordering::Greater {
             return Ok(previous_max);
         }
-        steps += 1;
-        if steps > MAX_SCALING {
-            return Err(cannot_round());
-        }
+        step(&mut steps)?;
     }
     let mut below = None;
-    for s in series {
-        let scaled = s.mul(multiplier)?;
-        if cmp_dec(scaled, number)? != Ordering::Less {
+    for &s in series {
+        let scaled = s.times(multiplier)?;
+        if scaled.order(number)? != Ordering::Less {
             break;
         }
         below = Some(scaled);
     }
     below.ok_or_else(cannot_round)
+}
+
+/// A series in decimals, each value converted from its double with 15
+/// significant digits as the server converts it.
+fn decimal_series(series: &[f64]) -> QueryResult<Vec<Dec>> {
+    series.iter().map(|s| Dec::from_f64(*s)).collect()
 }
 
 /// `POWERSOF2`: the power of two above (below) the number, as `$pow` of
