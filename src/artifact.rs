@@ -11,7 +11,31 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::store::Store;
 use crate::Error;
+
+/// Loads the artifact a run document references under `key`, as a `T`,
+/// from `store`, checking its size and sha256.
+pub(crate) fn load<T: DeserializeOwned>(
+    store: &dyn Store,
+    run: &Document,
+    key: &str,
+) -> anyhow::Result<T> {
+    let reference = parse_reference(key, crate::query::path::get_path(run, key))?;
+    let bytes =
+        store
+            .get_artifact(&reference.location)
+            .map_err(|err| match err.downcast::<Error>() {
+                Ok(Error::Artifact { reason, .. }) => Error::Artifact {
+                    key: key.to_owned(),
+                    reason,
+                }
+                .into(),
+                Ok(other) => other.into(),
+                Err(err) => err,
+            })?;
+    Ok(decode(key, &reference, &bytes)?)
+}
 
 /// The codec name written into references; a later format gets a new name
 /// so old artifacts stay readable.

@@ -5,12 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use bson::Document;
+use serde::de::DeserializeOwned;
 
+use crate::artifact;
 use crate::key;
 use crate::location::Location;
 use crate::run::DEFAULT_EXPERIMENT;
 use crate::store::{self, Store};
-use crate::FindOptions;
+use crate::{Error, FindOptions};
 
 /// A named collection of runs.
 ///
@@ -164,6 +166,32 @@ impl Experiment {
     ) -> anyhow::Result<Vec<Document>> {
         let pipeline: Vec<Document> = pipeline.into_iter().collect();
         self.store.aggregate(&self.name, &pipeline)
+    }
+
+    /// Loads the artifact stored under `key` by the run `run_id`, as a `T`,
+    /// after checking its sha256: [`Run::load_artifact`](crate::Run::load_artifact)
+    /// without opening the run (opening it would mark it running again).
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-load-artifact"));
+    /// use yamlett::{Experiment, Run};
+    /// let run = Run::builder().experiment("models").open()?;
+    /// run.store_artifact("model.weights", &vec![0.5_f64, -1.25])?;
+    /// run.finish()?;
+    ///
+    /// let weights: Vec<f64> =
+    ///     Experiment::new("models")?.load_artifact(run.id(), "model.weights")?;
+    /// assert_eq!(weights, [0.5, -1.25]);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn load_artifact<T: DeserializeOwned>(&self, run_id: &str, key: &str) -> anyhow::Result<T> {
+        key::validate_key(key)?;
+        let run = self
+            .find_one(bson::doc! { "_id": run_id })?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("run {run_id:?} in experiment {:?}", self.name),
+            })?;
+        artifact::load(self.store(), &run, key)
     }
 
     /// The driver's collection behind this experiment on the MongoDB store,

@@ -273,23 +273,7 @@ impl Run {
     /// [`Error::Artifact`].
     pub fn load_artifact<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
         key::validate_key(key)?;
-        let data = self.data()?;
-        let reference = artifact::parse_reference(key, crate::query::path::get_path(&data, key))?;
-        let bytes = self
-            .inner
-            .experiment
-            .store()
-            .get_artifact(&reference.location)
-            .map_err(|err| match err.downcast::<Error>() {
-                Ok(Error::Artifact { reason, .. }) => Error::Artifact {
-                    key: key.to_owned(),
-                    reason,
-                }
-                .into(),
-                Ok(other) => other.into(),
-                Err(err) => err,
-            })?;
-        Ok(artifact::decode(key, &reference, &bytes)?)
+        artifact::load(self.inner.experiment.store(), &self.data()?, key)
     }
 
     /// The whole run document, `_id` and `_yamlett` metadata included, with
