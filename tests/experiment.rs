@@ -158,44 +158,53 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(an_artifact_loads_from_the_experiment_without_reopening_the_run, |uri| {
-    let name = unique("artifacts");
-    let run = Run::builder().uri(uri).experiment(&name).open()?;
-    run.store_artifact("model.weights", &vec![0.25_f64, -4.0])?;
-    run.finish()?;
-    let finished = |experiment: &Experiment| -> anyhow::Result<Document> {
-        Ok(experiment
-            .find_one(doc! { "_id": run.id() })?
-            .expect("the run")
-            .get_document("_yamlett")?
-            .clone())
-    };
-    let experiment = Experiment::builder().uri(uri).name(&name).open()?;
-    let before = finished(&experiment)?;
+on_both_stores!(
+    an_artifact_loads_from_the_experiment_without_reopening_the_run,
+    |uri| {
+        let name = unique("artifacts");
+        let run = Run::builder().uri(uri).experiment(&name).open()?;
+        run.store_artifact("model.weights", &vec![0.25_f64, -4.0])?;
+        run.finish()?;
+        let finished = |experiment: &Experiment| -> anyhow::Result<Document> {
+            Ok(experiment
+                .find_one(doc! { "_id": run.id() })?
+                .expect("the run")
+                .get_document("_yamlett")?
+                .clone())
+        };
+        let experiment = Experiment::builder().uri(uri).name(&name).open()?;
+        let before = finished(&experiment)?;
 
-    let weights: Vec<f64> = experiment.load_artifact(run.id(), "model.weights")?;
-    assert_eq!(weights, [0.25, -4.0]);
-    // Reading changed nothing: still finished, same end time.
-    assert_eq!(finished(&experiment)?, before);
-    assert_eq!(before.get_str("status")?, "finished");
+        let weights: Vec<f64> = experiment.load_artifact(run.id(), "model.weights")?;
+        assert_eq!(weights, [0.25, -4.0]);
+        // Reading changed nothing: still finished, same end time.
+        assert_eq!(finished(&experiment)?, before);
+        assert_eq!(before.get_str("status")?, "finished");
 
-    let missing = experiment
-        .load_artifact::<Vec<f64>>("no-such-run", "model.weights")
-        .unwrap_err();
-    assert!(
-        matches!(missing.downcast_ref::<Error>(), Some(Error::NotFound { .. })),
-        "{missing:#}"
-    );
-    let wrong_type = experiment
-        .load_artifact::<String>(run.id(), "model.weights")
-        .unwrap_err();
-    assert!(
-        matches!(wrong_type.downcast_ref::<Error>(), Some(Error::Artifact { .. })),
-        "{wrong_type:#}"
-    );
-    let bad_key = experiment
-        .load_artifact::<Vec<f64>>(run.id(), "model..weights")
-        .unwrap_err();
-    assert!(bad_key.downcast_ref::<Error>().is_some(), "{bad_key:#}");
-    Ok(())
-});
+        let missing = experiment
+            .load_artifact::<Vec<f64>>("no-such-run", "model.weights")
+            .unwrap_err();
+        assert!(
+            matches!(
+                missing.downcast_ref::<Error>(),
+                Some(Error::NotFound { .. })
+            ),
+            "{missing:#}"
+        );
+        let wrong_type = experiment
+            .load_artifact::<String>(run.id(), "model.weights")
+            .unwrap_err();
+        assert!(
+            matches!(
+                wrong_type.downcast_ref::<Error>(),
+                Some(Error::Artifact { .. })
+            ),
+            "{wrong_type:#}"
+        );
+        let bad_key = experiment
+            .load_artifact::<Vec<f64>>(run.id(), "model..weights")
+            .unwrap_err();
+        assert!(bad_key.downcast_ref::<Error>().is_some(), "{bad_key:#}");
+        Ok(())
+    }
+);

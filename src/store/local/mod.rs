@@ -90,13 +90,18 @@ impl LocalStore {
     /// when missing. Refuses, without modifying it, a file at the database
     /// path that is not a yamlett store, and a store of a newer schema.
     pub(crate) fn open(dir: &Path) -> anyhow::Result<LocalStore> {
+        LocalStore::open_with(dir, schema::Durability::from_env()?)
+    }
+
+    /// [`LocalStore::open`] with the durability given rather than read
+    /// from the environment.
+    fn open_with(dir: &Path, durability: schema::Durability) -> anyhow::Result<LocalStore> {
         let location = dir.display().to_string();
         fs::create_dir_all(dir).map_err(|err| Error::Config {
             reason: format!("cannot create the store directory {location}: {err}"),
         })?;
         let db_path = dir.join(schema::DB_FILE);
         schema::inspect(&db_path)?;
-        let durability = schema::Durability::from_env()?;
         let writer = schema::open_writer(&db_path, durability)
             .map_err(|err| sqlite_error(&location, err))
             .with_context(|| format!("opening the store {location}"))?;

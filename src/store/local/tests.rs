@@ -954,3 +954,16 @@ fn log_files_no_process_holds_or_registers_are_swept_at_open() {
     assert!(left[0].ends_with(".log") && left[0] != "deadbeef.log");
     assert_eq!(steps(&again), [1]);
 }
+
+#[test]
+fn with_full_durability_every_append_is_synced_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open_with(dir.path(), schema::Durability::Power).unwrap();
+    set(&store, "e", "r", doc! { "n": 1 });
+    for step in 0..3 {
+        push(&store, step);
+    }
+    drop(store);
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(steps(&store), [0, 1, 2]);
+}
