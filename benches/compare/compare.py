@@ -229,7 +229,7 @@ def main() -> None:
     tools = [
         Tool("yamlett-local", f"yamlett {versions['yamlett']} (Rust), embedded store",
              [args.bin, "log", "yamlett"], [args.bin, "query", "yamlett"], "local", args.log_runs,
-             notes=["guard per step: durable at every step (one SQLite transaction)"]),
+             notes=["guard per step: durable at every step (one append to the write log)"]),
         Tool("yamlett-mongo", f"yamlett {versions['yamlett']} (Rust), MongoDB",
              [args.bin, "log", "yamlett"], [args.bin, "query", "yamlett"], "mongo", args.log_runs,
              notes=["guard per step: one update per step"]),
