@@ -109,6 +109,13 @@ impl Writer {
             if registered.iter().any(|(name, _, _)| name == stem) {
                 continue;
             }
+            // A log is locked before it gets its `.log` name, but a `.new`
+            // one is briefly unlocked while its creator is alive: only an
+            // old one is a leftover.
+            let is_log = path.extension().is_some_and(|x| x == "log");
+            if !is_log && !is_stale(&path) {
+                continue;
+            }
             if let Some((file, true)) = writelog::open_other(&path)? {
                 if let Err(err) = fs::remove_file(&path) {
                     log::warn!("yamlett: cannot delete {}: {err}", path.display());
@@ -267,6 +274,16 @@ fn fold_run(
         bytes,
         doc: Some(doc),
     })
+}
+
+/// Whether a file was last modified long enough ago that no live process
+/// can be in the middle of creating it.
+fn is_stale(path: &std::path::Path) -> bool {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| modified.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(600))
 }
 
 /// The registered logs: name, generation, and offset folded up to.

@@ -943,15 +943,29 @@ fn log_files_no_process_holds_or_registers_are_swept_at_open() {
     let logs = dir.path().join(writelog::LOG_DIR);
     // Left by processes that died before registering their logs.
     fs::write(logs.join("deadbeef.log"), b"YMLTLOG1\0\0\0\0\0\0\0\0").unwrap();
+    // One being created (recent: left alone) and a stale one.
     fs::write(logs.join("cafe.new"), b"").unwrap();
+    fs::write(logs.join("stale.new"), b"").unwrap();
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(logs.join("stale.new"))
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
     let again = LocalStore::open(dir.path()).unwrap();
     let mut left: Vec<_> = fs::read_dir(&logs)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     left.sort();
-    assert_eq!(left.len(), 1, "{left:?}");
-    assert!(left[0].ends_with(".log") && left[0] != "deadbeef.log");
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"cafe.new".to_owned()), "{left:?}");
+    assert!(
+        left.iter()
+            .any(|name| name.ends_with(".log") && name != "deadbeef.log"),
+        "{left:?}"
+    );
     assert_eq!(steps(&again), [1]);
 }
 
