@@ -126,6 +126,25 @@ fn multiply_divide_mod_abs() {
         ok(bson!({"$multiply": [dec("1.5"), dec("2.0")]})),
         Some(dec("3.00"))
     );
+    // A zero decimal result takes its sign as IEEE 754 gives it (the
+    // server's library follows it): the product's and the quotient's from
+    // both signs, so 0.0 * -0.5 is -0.0; found by the pipeline generator.
+    // Server: {$multiply: [0.0, Decimal128("-0.5")]} -> Decimal128("-0.0")
+    assert_eq!(
+        ok(bson!({"$multiply": [0.0, dec("-0.5")]})),
+        Some(dec("-0.0"))
+    );
+    assert_eq!(
+        ok(bson!({"$multiply": [dec("0"), dec("-0.5")]})),
+        Some(dec("-0.0"))
+    );
+    assert_eq!(
+        ok(bson!({"$multiply": [dec("-0.0"), dec("-0.5")]})),
+        Some(dec("0.00"))
+    );
+    assert_eq!(ok(bson!({"$divide": [dec("0"), -2]})), Some(dec("-0")));
+    assert_eq!(ok(bson!({"$subtract": [dec("-0"), 0]})), Some(dec("-0")));
+    assert_eq!(ok(bson!({"$subtract": [dec("1"), 1]})), Some(dec("0")));
     // Server: {$divide: [4, 2]} -> 2.0
     assert_eq!(ok(bson!({"$divide": [4, 2]})), Some(Bson::Double(2.0)));
     // Server: "can't $divide by zero"
