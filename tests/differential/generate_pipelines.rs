@@ -72,7 +72,7 @@ use bson::{Bson, Document};
 use proptest::prelude::*;
 
 use super::generate::{dec, doc_of, fields_doc, filter, op_doc, run_batches, sets_per_part};
-use super::generate::{seed, PARTS};
+use super::generate::{seed, Tally, PARTS};
 use super::{agg, Case};
 
 /// Pipelines per document set (inserting is the slow part).
@@ -865,14 +865,17 @@ pub fn run_all() {
         "generated pipelines: YAMLETT_DIFF_SEED={:x}: {PARTS} x {sets} document sets x {PIPELINES_PER_SET} pipelines",
         seed(),
     );
+    let tally = Tally::default();
     let failures: Vec<String> = std::thread::scope(|s| {
+        let tally = &tally;
         let handles: Vec<_> = (0..PARTS)
-            .map(|part| s.spawn(move || run_batches(part, batch(), sets)))
+            .map(|part| s.spawn(move || run_batches(part, batch(), sets, tally)))
             .collect();
         handles
             .into_iter()
             .filter_map(|h| h.join().expect("generator thread").err())
             .collect()
     });
+    eprintln!("generated pipelines: {tally}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
