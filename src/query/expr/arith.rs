@@ -368,8 +368,9 @@ pub(crate) fn modulo(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
             let remainder = dividend.rem(y.to_dec()?)?;
             let mut result = remainder.to_decimal128()?;
             // A zero remainder keeps the dividend's sign too (IEEE fmod):
-            // {$mod: [-2, Decimal128("-0.5")]} is Decimal128("-0.0").
-            if remainder.is_zero() && dividend.is_negative() {
+            // {$mod: [-2, Decimal128("-0.5")]} is Decimal128("-0.0"), and so
+            // is the remainder of a -0 dividend (whose sign Dec drops).
+            if remainder.is_zero() && x.sign_negative() {
                 result = negative_zero(result);
             }
             Bson::Decimal128(result)

@@ -143,6 +143,8 @@ fn multiply_divide_mod_abs() {
         Some(dec("0.00"))
     );
     assert_eq!(ok(bson!({"$divide": [dec("0"), -2]})), Some(dec("-0")));
+    // Server: {$mod: [Decimal128("-0.0"), 3]} -> Decimal128("-0.0")
+    assert_eq!(ok(bson!({"$mod": [dec("-0.0"), 3]})), Some(dec("-0.0")));
     assert_eq!(ok(bson!({"$subtract": [dec("-0"), 0]})), Some(dec("-0")));
     assert_eq!(ok(bson!({"$subtract": [dec("1"), 1]})), Some(dec("0")));
     // A product wider than 38 digits is rounded half-even to 34 once
