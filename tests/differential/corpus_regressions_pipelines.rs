@@ -233,6 +233,13 @@ pub fn suite() -> Suite {
             Expected::Docs(vec![doc! { "_id": "p0", "r": dec("-0.6666666666666666666666666666666667") }]),
         ),
         deviation(
+            // f00
+            on("p0", bson!({ "$indexOfArray": [[0, dec("2")], 2] })),
+            "Comparison/Sort Order: numbers of different types compare by value, so 2 equals Decimal128(\"2\") ($in finds it on both stores)",
+            "the server's $indexOfArray does not find the int among decimals",
+            Expected::Docs(vec![doc! { "_id": "p0", "r": 1 }]),
+        ),
+        deviation(
             // 200
             on("p0", bson!({ "$convert": { "input": { "$divide": [2, 3] }, "to": "string" } })),
             "$toString: \"Converts a value to a string ... has the following syntax: { $convert: { input: <expression>, to: \"string\" } }\": both print the double alike",

@@ -50,8 +50,9 @@
 //!   always followed by a `$toInt` of the index;
 //! - `partitionBy` evaluating to an array (MongoDB refuses it, the server
 //!   does not): the partition is the value's `$type`;
-//! - group keys `{}` and `[]` (the server puts them in one group): keys
-//!   are paired with their `$type`;
+//! - group keys `{}` and `[]` (the server puts them in one group), also
+//!   inside an array: keys are paired with their `$type`, an array key
+//!   stands for its size and an object key for its type;
 //! - an array operand of a `$group` accumulator (MongoDB: "is a unary
 //!   operator"), a constant one of `$first`/`$last` (the server folds it as
 //!   the array operator), `$count` in `$bucket` (the server does not know
@@ -69,6 +70,9 @@
 //! - `$subtract` of decimals with more than 28 digits (the server rounds
 //!   the difference to 28, MongoDB to 34): among decimals its operands are
 //!   rounded to 10 places;
+//! - `$indexOfArray` looking for an int among decimals (the server finds
+//!   no decimal equal to it, though `$in` does): there it looks for
+//!   strings and null;
 //! - `$convert` of a double with more than six digits to a string (the
 //!   server prints six, as `%g`; `$toString`, which the manual calls its
 //!   shorthand, prints them all): doubles are rounded to two places first.
@@ -484,7 +488,12 @@ impl Typed {
             2 => prop::collection::vec(n.clone(), 1..4).prop_map(|xs| op_doc("$add", arr(xs))),
             1 => (x.clone(), x.clone()).prop_map(|(x, y)| binary("$cmp", x, y)),
             1 => (t.clone(), t.clone()).prop_map(|(x, y)| binary("$strcasecmp", x, y)),
-            1 => (a.clone(), needle()).prop_map(|(x, v)| binary("$indexOfArray", x, v)),
+            // The server's $indexOfArray finds no int among decimals of the
+            // same value (a deviation): there it looks for no number.
+            1 => (a.clone(), needle().prop_filter("no number among decimals", move |v| {
+                !decimals || !matches!(v, Bson::Int32(_))
+            }))
+                .prop_map(|(x, v)| binary("$indexOfArray", x, v)),
             1 => x.clone().prop_map(|x| op_doc("$sum", x)),
             // The average of integers is a double: of decimals instead, so
             // that no double meets a decimal (see the header).
@@ -900,13 +909,31 @@ impl Flow {
     }
 
     /// A group key: over a fixed order (the first of equal keys, 1 or 1.0,
-    /// names the group) `[<type>, key]`, else the key's `$type`. The type
-    /// keeps apart what the server wrongly groups together (`{}` and `[]`).
+    /// names the group) `[<type>, key]` (an array key by its size, an
+    /// object key by its type), else the key's `$type`. The type keeps
+    /// apart what the server wrongly groups together (`{}` and `[]`).
     fn group_key(&self, key: Bson) -> Bson {
         let kind = unary_op("$type", key.clone(), s("missing"));
         if matches!(key, Bson::Null) {
             key
         } else if self.ordered {
+            // Inside an array the server still finds {} and [] equal: an
+            // array is keyed by its size, an object by its type.
+            let is_object = binary(
+                "$eq",
+                unary_op("$type", key.clone(), s("missing")),
+                s("object"),
+            );
+            let key = pin(op_doc(
+                "$switch",
+                Bson::Document(bson::doc! {
+                    "branches": [
+                        { "case": unary_op("$isArray", key.clone(), Bson::Null), "then": unary_op("$size", key.clone(), Bson::Null) },
+                        { "case": is_object, "then": "object" },
+                    ],
+                    "default": key,
+                }),
+            ));
             // An operator, not an array literal: $sortByCount wants one.
             op_doc("$concatArrays", arr(vec![arr(vec![kind]), arr(vec![key])]))
         } else {
