@@ -67,6 +67,10 @@
 //! - `$unset`/exclusion naming a field twice (MongoDB reports a path
 //!   collision, the server accepts it), `$setWindowFields` with an empty
 //!   `output` (the server refuses it);
+//! - `$setUnion`/`$setIntersection` of equal numbers of different types or
+//!   representations on both sides (which one the result keeps is not
+//!   specified; MongoDB keeps the smaller set's, as our engine does, the
+//!   server the first's): the second side's numbers are filtered out;
 //! - `$subtract` of decimals with more than 28 digits (the server rounds
 //!   the difference to 28, MongoDB to 34): among decimals its operands are
 //!   rounded to 10 places;
@@ -541,7 +545,24 @@ impl Typed {
                 a.clone(),
                 a.clone(),
             )
-                .prop_map(|(op, x, y)| binary(op, binary("$ifNull", x, arr(vec![])), binary("$ifNull", y, arr(vec![])))),
+                .prop_map(|(op, x, y)| {
+                    let y = binary("$ifNull", y, arr(vec![]));
+                    // Which of two equal numbers (1 and 1.0) a union or an
+                    // intersection keeps is not specified: only one side
+                    // brings numbers.
+                    let y = match op {
+                        "$setUnion" | "$setIntersection" => op_doc(
+                            "$filter",
+                            Bson::Document(bson::doc! {
+                                "input": y,
+                                "as": "e",
+                                "cond": op_doc("$not", arr(vec![op_doc("$isNumber", arr(vec![s("$$e")]))])),
+                            }),
+                        ),
+                        _ => y,
+                    };
+                    binary(op, binary("$ifNull", x, arr(vec![])), y)
+                }),
             1 => (0i32..3, 1i32..4).prop_map(|(start, end)| {
                 op_doc("$range", arr(vec![Bson::Int32(start), Bson::Int32(end)]))
             }),
