@@ -181,6 +181,18 @@ pub enum Outcome {
     Error,
 }
 
+/// What both stores answered to a case they agree on: a generated case
+/// that both refuse, or that finds nothing, tests little.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agreement {
+    /// Both refused the query.
+    Refused,
+    /// Both returned no documents.
+    Empty,
+    /// Both returned the same documents, at least one.
+    Docs,
+}
+
 /// A documented place where the test server contradicts the MongoDB
 /// manual: our store must give the manual's answer, the server is not
 /// compared.
@@ -474,8 +486,9 @@ impl Pair {
         }
     }
 
-    /// Runs `case` on both stores; `Err` describes a disagreement.
-    pub fn compare(&self, case: &Case) -> Result<(), String> {
+    /// Runs `case` on both stores: what they agreed on, or `Err`
+    /// describing a disagreement.
+    pub fn compare(&self, case: &Case) -> Result<Agreement, String> {
         let case = &self.localize(case);
         let (remote, local) = std::thread::scope(|s| {
             let remote = s.spawn(|| outcome(&self.mongodb, case));
@@ -486,7 +499,11 @@ impl Pair {
             eprintln!("SHOW {case}\n  server: {}\n  ours: {}", remote.1, local.1);
         }
         if remote.0 == local.0 {
-            Ok(())
+            Ok(match &local.0 {
+                Outcome::Error => Agreement::Refused,
+                Outcome::Docs(docs) if docs.is_empty() => Agreement::Empty,
+                Outcome::Docs(_) => Agreement::Docs,
+            })
         } else {
             Err(format!(
                 "{case}\n  server:\n    {}\n  ours:\n    {}",

@@ -6,6 +6,7 @@
 
 use bson::{bson, doc, Bson, Document};
 
+use super::generate::dec;
 use super::{agg, Case, Deviation, Expected, Suite};
 
 fn with_id(id: &str, mut d: Document) -> Document {
@@ -223,6 +224,27 @@ pub fn suite() -> Suite {
             "$last (array operator) takes one argument: MongoDB: \"Expression $last takes exactly 1 arguments. 0 were passed in.\"",
             "the server accepts none in $bucket's output when no document reaches it",
             Expected::Error,
+        ),
+        deviation(
+            // 100
+            on("p0", bson!({ "$subtract": [{ "$divide": [dec("1"), dec("3")] }, 1] })),
+            "Decimal128 is IEEE 754 decimal128: 34 significant digits ($divide of 1 by 3 gives 0.3333333333333333333333333333333333, and the difference with 1 is exact in 34 digits)",
+            "the server rounds a decimal difference to 28 digits",
+            Expected::Docs(vec![doc! { "_id": "p0", "r": dec("-0.6666666666666666666666666666666667") }]),
+        ),
+        deviation(
+            // f00
+            on("p0", bson!({ "$indexOfArray": [[0, dec("2")], 2] })),
+            "Comparison/Sort Order: numbers of different types compare by value, so 2 equals Decimal128(\"2\") ($in finds it on both stores)",
+            "the server's $indexOfArray does not find the int among decimals",
+            Expected::Docs(vec![doc! { "_id": "p0", "r": 1 }]),
+        ),
+        deviation(
+            // 200
+            on("p0", bson!({ "$convert": { "input": { "$divide": [2, 3] }, "to": "string" } })),
+            "$toString: \"Converts a value to a string ... has the following syntax: { $convert: { input: <expression>, to: \"string\" } }\": both print the double alike",
+            "the server's $convert prints six digits (0.666667), its $toString all (0.6666666666666666)",
+            Expected::Docs(vec![doc! { "_id": "p0", "r": "0.6666666666666666" }]),
         ),
     ];
     Suite {

@@ -21,7 +21,9 @@ use bson::{Bson, Decimal128, Document};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
-use super::{find, Case, Pair};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{find, Agreement, Case, Pair};
 
 /// Runners working in parallel threads, each with its own seed.
 pub(crate) const PARTS: u64 = 4;
@@ -323,16 +325,56 @@ pub fn run_all() {
         sets_per_part(),
         FILTERS_PER_SET + FINDS_PER_SET
     );
+    let tally = Tally::default();
     let failures: Vec<String> = std::thread::scope(|s| {
+        let tally = &tally;
         let handles: Vec<_> = (0..PARTS)
-            .map(|part| s.spawn(move || run_batches(part, batch(), sets_per_part())))
+            .map(|part| s.spawn(move || run_batches(part, batch(), sets_per_part(), tally)))
             .collect();
         handles
             .into_iter()
             .filter_map(|h| h.join().expect("generator thread").err())
             .collect()
     });
+    eprintln!("generated: {tally}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// How many generated cases the stores agreed on, by [`Agreement`],
+/// shared by the parts' threads and printed at the end of a run: a
+/// generator whose cases mostly fail or find nothing tests little.
+#[derive(Default)]
+pub(crate) struct Tally {
+    refused: AtomicUsize,
+    empty: AtomicUsize,
+    docs: AtomicUsize,
+}
+
+impl Tally {
+    fn count(&self, agreement: Agreement) {
+        let counter = match agreement {
+            Agreement::Refused => &self.refused,
+            Agreement::Empty => &self.empty,
+            Agreement::Docs => &self.docs,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [refused, empty, docs] =
+            [&self.refused, &self.empty, &self.docs].map(|c| c.load(Ordering::Relaxed));
+        let total = (refused + empty + docs).max(1);
+        let share = |n: usize| 100.0 * n as f64 / total as f64;
+        write!(
+            f,
+            "{total} cases agreed: {docs} ({:.1} %) on documents, {empty} ({:.1} %) on none, {refused} ({:.1} %) refused by both",
+            share(docs),
+            share(empty),
+            share(refused),
+        )
+    }
 }
 
 /// Runs one part of the generated cases: `sets` batches (a document set
@@ -341,6 +383,7 @@ pub(crate) fn run_batches(
     part: u64,
     batches: impl Strategy<Value = (Vec<Document>, Vec<Case>)>,
     sets: u32,
+    tally: &Tally,
 ) -> Result<(), String> {
     let seed = seed();
     let part_seed = seed.wrapping_add(part);
@@ -359,7 +402,16 @@ pub(crate) fn run_batches(
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
     let result = runner.run(&batches, |(docs, cases)| {
         let pair = Pair::with("generated", &docs);
-        let failures: Vec<String> = cases.iter().filter_map(|c| pair.compare(c).err()).collect();
+        let failures: Vec<String> = cases
+            .iter()
+            .filter_map(|c| match pair.compare(c) {
+                Ok(agreement) => {
+                    tally.count(agreement);
+                    None
+                }
+                Err(failure) => Some(failure),
+            })
+            .collect();
         if failures.is_empty() {
             Ok(())
         } else {

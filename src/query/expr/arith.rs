@@ -85,6 +85,25 @@ impl Num {
     fn is_double(self) -> bool {
         matches!(self, Num::Double(_))
     }
+
+    /// Whether the sign bit is set: IEEE 754 decides the sign of a zero
+    /// result from it, so -0.0 and a decimal -0 count as negative.
+    fn sign_negative(self) -> bool {
+        match self {
+            Num::Int(i) => i < 0,
+            Num::Long(i) => i < 0,
+            Num::Double(f) => f.is_sign_negative(),
+            Num::Decimal(d) => d.bytes()[15] & 0x80 != 0,
+        }
+    }
+}
+
+/// `d` with its sign bit set: [`Dec`] keeps no negative zero, so a zero
+/// result gets the sign IEEE 754 gives it here.
+fn negative_zero(d: bson::Decimal128) -> bson::Decimal128 {
+    let mut bytes = d.bytes();
+    bytes[15] |= 0x80;
+    bson::Decimal128::from_bytes(bytes)
 }
 
 /// One binary operation on numbers, per width.
@@ -97,6 +116,9 @@ struct NumOp {
     double: fn(f64, f64) -> f64,
     /// On decimals.
     decimal: fn(Dec, Dec) -> QueryResult<Dec>,
+    /// Whether an exact zero result is -0, from the operands' sign bits
+    /// (IEEE 754, rounding to nearest): `0 * -0.5` is -0, `-0 + 0` is +0.
+    zero_negative: fn(bool, bool) -> bool,
 }
 
 /// Addition.
@@ -105,6 +127,7 @@ const ADD: NumOp = NumOp {
     long: i64::checked_add,
     double: |a, b| a + b,
     decimal: Dec::add,
+    zero_negative: |a, b| a && b,
 };
 /// Subtraction.
 const SUB: NumOp = NumOp {
@@ -112,6 +135,7 @@ const SUB: NumOp = NumOp {
     long: i64::checked_sub,
     double: |a, b| a - b,
     decimal: Dec::sub,
+    zero_negative: |a, b| a && !b,
 };
 /// Multiplication.
 const MUL: NumOp = NumOp {
@@ -119,13 +143,18 @@ const MUL: NumOp = NumOp {
     long: i64::checked_mul,
     double: |a, b| a * b,
     decimal: Dec::mul,
+    zero_negative: |a, b| a != b,
 };
 
 /// Applies `op` at the wider of the two types, widening further on overflow.
 fn apply(op: &NumOp, a: Num, b: Num) -> QueryResult<Num> {
     if a.is_decimal() || b.is_decimal() {
         let result = (op.decimal)(a.to_dec()?, b.to_dec()?)?;
-        return Ok(Num::Decimal(result.to_decimal128()?));
+        let mut d = result.to_decimal128()?;
+        if result.is_zero() && (op.zero_negative)(a.sign_negative(), b.sign_negative()) {
+            d = negative_zero(d);
+        }
+        return Ok(Num::Decimal(d));
     }
     if a.is_double() || b.is_double() {
         return Ok(Num::Double((op.double)(a.to_f64(), b.to_f64())));
@@ -314,7 +343,12 @@ pub(crate) fn divide(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
     }
     if x.is_decimal() || y.is_decimal() {
         let q = x.to_dec()?.div(y.to_dec()?)?;
-        return some(Bson::Decimal128(q.to_decimal128()?));
+        let mut d = q.to_decimal128()?;
+        // The sign of a zero quotient is the operands' signs combined.
+        if q.is_zero() && x.sign_negative() != y.sign_negative() {
+            d = negative_zero(d);
+        }
+        return some(Bson::Decimal128(d));
     }
     some(Bson::Double(x.to_f64() / y.to_f64()))
 }
@@ -334,11 +368,10 @@ pub(crate) fn modulo(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
             let remainder = dividend.rem(y.to_dec()?)?;
             let mut result = remainder.to_decimal128()?;
             // A zero remainder keeps the dividend's sign too (IEEE fmod):
-            // {$mod: [-2, Decimal128("-0.5")]} is Decimal128("-0.0").
-            if remainder.is_zero() && dividend.is_negative() {
-                let mut bytes = result.bytes();
-                bytes[15] |= 0x80;
-                result = bson::Decimal128::from_bytes(bytes);
+            // {$mod: [-2, Decimal128("-0.5")]} is Decimal128("-0.0"), and so
+            // is the remainder of a -0 dividend (whose sign Dec drops).
+            if remainder.is_zero() && x.sign_negative() {
+                result = negative_zero(result);
             }
             Bson::Decimal128(result)
         }

@@ -5,9 +5,10 @@
 //! coefficient and an exponent. Sums, differences and products are computed
 //! exactly in `i128` with the exponent IEEE prescribes (the smaller exponent
 //! for a sum, the sum of exponents for a product), then rounded half-even to
-//! the 34 digits decimal128 holds. When the exact intermediate does not fit
-//! in `i128` (e.g. `1E+40 + 1`, or a product of two 20-digit coefficients),
-//! or an operand is NaN or infinite, we refuse with "decimal arithmetic not
+//! the 34 digits decimal128 holds; a product too wide for `i128` (of two
+//! 20-digit coefficients) is computed wide and rounded once. When another
+//! exact intermediate does not fit in `i128` (e.g. `1E+40 + 1`), or an
+//! operand is NaN or infinite, we refuse with "decimal arithmetic not
 //! supported yet" rather than round differently from the server.
 //!
 //! [`quantize`] rounds to a given exponent (`$round`, `$trunc`, `$ceil`,
@@ -18,6 +19,7 @@ mod quantize;
 
 use bson::Decimal128;
 
+use super::bignum::BigUint;
 use crate::query::{QueryError, QueryResult};
 
 pub(crate) use quantize::Rounding;
@@ -208,15 +210,39 @@ impl Dec {
         })
     }
 
-    /// The exact product.
+    /// The exact product, or when it does not fit in `i128` (two long
+    /// coefficients, e.g. 0.5000000000 times a 34-digit square root) the
+    /// product rounded half-even to 34 digits, computed wide.
     pub(crate) fn mul(self, other: Dec) -> QueryResult<Dec> {
-        let coefficient = self
-            .coefficient
-            .checked_mul(other.coefficient)
-            .ok_or_else(unsupported)?;
+        let exponent = self.exponent + other.exponent;
+        if let Some(coefficient) = self.coefficient.checked_mul(other.coefficient) {
+            return Ok(Dec {
+                coefficient,
+                exponent,
+            });
+        }
+        let product = BigUint::from_u128(self.coefficient.unsigned_abs())
+            .mul(&BigUint::from_u128(other.coefficient.unsigned_abs()));
+        // More than 38 digits, since it overflowed: some are dropped.
+        let drop = product.digits().saturating_sub(34);
+        let divisor = BigUint::pow10(drop);
+        let (quotient, remainder) = product.divmod(&divisor);
+        let mut q = quotient.to_u128().ok_or_else(unsupported)?;
+        let twice = remainder.add(&remainder);
+        if twice > divisor || (twice == divisor && q % 2 != 0) {
+            q += 1;
+        }
+        let mut exponent = exponent + i32::try_from(drop).map_err(|_| unsupported())?;
+        // Rounding up may carry into a 35th digit (99…9 -> 100…0).
+        if q >= COEFF_LIMIT as u128 {
+            q /= 10;
+            exponent += 1;
+        }
+        let magnitude = i128::try_from(q).map_err(|_| unsupported())?;
+        let negative = (self.coefficient < 0) != (other.coefficient < 0);
         Ok(Dec {
-            coefficient,
-            exponent: self.exponent + other.exponent,
+            coefficient: if negative { -magnitude } else { magnitude },
+            exponent,
         })
     }
 
@@ -361,9 +387,19 @@ mod tests {
         assert!(Dec::from_decimal128(&"NaN".parse().unwrap()).is_none());
         // Needs 10^40 in i128 (the server gives 1.000000000000000000000000000000000E+40).
         assert!(dec("1E+40").add(dec("1")).is_err());
-        assert!(dec("123456789012345678901")
-            .mul(dec("123456789012345678901"))
-            .is_err());
+    }
+
+    #[test]
+    fn wide_products_round_once_to_34_digits() {
+        // The exact product has 41 digits (Python decimal, 34 digits half-even, agrees).
+        assert_eq!(
+            text(
+                dec("123456789012345678901")
+                    .mul(dec("123456789012345678901"))
+                    .unwrap()
+            ),
+            "1.524157875323883675043743356552660E+40"
+        );
     }
 
     #[test]
