@@ -222,6 +222,21 @@ impl<'a> RawDoc<'a> {
         Some(doc)
     }
 
+    /// The value of field `key`: `Some(None)` if it is absent, `None` if
+    /// the bytes before it (or, when it is absent, anywhere) are malformed,
+    /// which [`DocView::get`] cannot tell from absent.
+    pub(crate) fn find(self, key: &[u8]) -> Option<Option<RawValue<'a>>> {
+        let mut found = None;
+        self.each_field(|name, value| {
+            if name == key {
+                found = Some(value);
+                return Some(ControlFlow::Break(()));
+            }
+            Some(ControlFlow::Continue(()))
+        })?;
+        Some(found)
+    }
+
     /// Calls `f` on every field, in order, until it breaks; `None` if `f`
     /// fails or the bytes are malformed anywhere before that (unlike
     /// [`RawDoc::fields`], which just stops).

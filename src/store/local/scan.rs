@@ -14,7 +14,6 @@ use anyhow::Context;
 use bson::{Bson, Document, RawDocument};
 use rusqlite::{Connection, Row};
 
-use super::decode::Fields;
 use super::{decode_raw as decode, invalid_query};
 use crate::query::aggregate::{Env, Pipeline};
 use crate::query::filter::Filter;
@@ -305,13 +304,12 @@ impl PartialEq for Ranked<'_> {
 impl Eq for Ranked<'_> {}
 
 /// A compiled aggregation, planned for the scan: a leading `$match` is
-/// evaluated on the raw bytes, so runs it rejects are never decoded, and when
-/// the next stage is a `$group` only the fields it reads are decoded.
+/// evaluated on the raw bytes, so runs it rejects are never decoded, and a
+/// `$group` right after it reads the runs' raw bytes too (see
+/// [`GroupFeed`](crate::query::aggregate::GroupFeed)).
 pub(super) struct AggregatePlan {
     /// The leading `$match`'s filter.
     filter: Option<Filter>,
-    /// The fields the first stage after the filter reads, when known.
-    fields: Option<Fields>,
     /// The stages after the leading `$match`.
     rest: Pipeline,
 }
@@ -322,10 +320,8 @@ impl AggregatePlan {
     pub(super) fn parse(pipeline: &[Document]) -> QueryResult<AggregatePlan> {
         let whole = Pipeline::parse(pipeline)?;
         if whole.leading_filter().is_none() {
-            let fields = first_group_fields(pipeline);
             return Ok(AggregatePlan {
                 filter: None,
-                fields,
                 rest: whole,
             });
         }
@@ -336,16 +332,13 @@ impl AggregatePlan {
             _ => {
                 return Ok(AggregatePlan {
                     filter: None,
-                    fields: None,
                     rest: whole,
                 })
             }
         };
-        let rest = &pipeline[1..];
         Ok(AggregatePlan {
             filter: Some(filter),
-            fields: first_group_fields(rest),
-            rest: Pipeline::parse(rest)?,
+            rest: Pipeline::parse(&pipeline[1..])?,
         })
     }
 
@@ -358,14 +351,19 @@ impl AggregatePlan {
             let docs = all_runs(conn, &foreign)?;
             env.insert(foreign, docs);
         }
+        if let Some(mut group) = self.rest.leading_group(&env) {
+            scan(conn, experiment, self.filter.as_ref(), |_, raw| {
+                group.add_raw(raw).map_err(invalid_query)?;
+                Ok(ControlFlow::Continue(()))
+            })?;
+            let groups = group.finish().map_err(invalid_query)?;
+            return self
+                .rest
+                .run_after_first(groups.into_iter(), &env)
+                .map_err(invalid_query);
+        }
         let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
         let mut rows = stmt.query([experiment])?;
-        let decode = |raw: &RawDocument| match &self.fields {
-            Some(fields) => fields
-                .decode(raw)
-                .context("a stored run document is corrupt"),
-            None => decode(raw),
-        };
         // The pipeline pulls documents from an iterator, which cannot return
         // errors: the first one is kept here and the stream ends there.
         let mut failure: Option<anyhow::Error> = None;
@@ -401,12 +399,4 @@ fn all_runs(conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>
         Ok(ControlFlow::Continue(()))
     })?;
     Ok(docs)
-}
-
-/// The fields read by `stages` if they start with a `$group` whose fields
-/// are known; the documents a `$group` outputs are new, so no later stage
-/// can read anything else of the runs.
-fn first_group_fields(stages: &[Document]) -> Option<Fields> {
-    let spec = stages.first()?.get("$group")?;
-    Fields::of_group(spec)
 }
