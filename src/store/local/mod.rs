@@ -17,6 +17,7 @@
 
 mod artifacts;
 mod decode;
+mod decoder;
 mod encode;
 mod json;
 mod scan;
