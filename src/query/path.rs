@@ -115,6 +115,8 @@ pub(crate) trait Value<'a>: Copy + std::fmt::Debug {
     fn number(self) -> Option<Number>;
     /// The text of a string or symbol.
     fn as_str(self) -> Option<&'a str>;
+    /// The value of a boolean.
+    fn as_bool(self) -> Option<bool>;
     /// A decoded copy (borrowed when already decoded). Used only where the
     /// full value is needed, e.g. comparing whole documents.
     fn to_bson(self) -> Option<Cow<'a, Bson>>;
@@ -161,6 +163,12 @@ impl<'a> Value<'a> for &'a Bson {
     fn as_str(self) -> Option<&'a str> {
         match self {
             Bson::String(s) | Bson::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn as_bool(self) -> Option<bool> {
+        match self {
+            Bson::Boolean(b) => Some(*b),
             _ => None,
         }
     }
@@ -444,6 +452,12 @@ impl<'a> Value<'a> for RawValue<'a> {
                 let text = self.bytes.get(4..self.bytes.len().checked_sub(1)?)?;
                 std::str::from_utf8(text).ok()
             }
+            _ => None,
+        }
+    }
+    fn as_bool(self) -> Option<bool> {
+        match self.kind {
+            ElementType::Boolean => self.bytes.first().map(|&b| b != 0),
             _ => None,
         }
     }
