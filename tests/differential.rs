@@ -336,6 +336,29 @@ fn is_inclusion(projection: &Document) -> bool {
     })
 }
 
+/// Whether `pipeline` is a `$group` (after at most a `$match`) that cannot
+/// read the `_yamlett` metadata: it names no `$$ROOT`, `$$CURRENT` or
+/// `_yamlett`, and its output documents are new ones. Such a pipeline runs
+/// as it is, without the leading `$project` that hides the metadata, so
+/// that the embedded store runs it the way it runs a user's `$group` over
+/// its runs: fed their raw BSON.
+fn groups_first(pipeline: &[Document]) -> bool {
+    let text = format!("{pipeline:?}");
+    let stages: Vec<&str> = pipeline
+        .iter()
+        .filter_map(|stage| stage.keys().next().map(String::as_str))
+        .collect();
+    let group_at = match stages.as_slice() {
+        ["$match", "$group", ..] => 1,
+        ["$group", ..] => 0,
+        _ => return false,
+    };
+    pipeline[group_at].len() == 1
+        && !["ROOT", "CURRENT", "_yamlett"]
+            .iter()
+            .any(|word| text.contains(word))
+}
+
 /// Runs `case` on one store.
 pub fn run_query(experiment: &Experiment, case: &Case) -> anyhow::Result<Vec<Document>> {
     let found = match &case.query {
@@ -361,6 +384,9 @@ pub fn run_query(experiment: &Experiment, case: &Case) -> anyhow::Result<Vec<Doc
                 options = options.limit(*n);
             }
             experiment.find_with(filter.clone(), options)?
+        }
+        Query::Aggregate(pipeline) if groups_first(pipeline) => {
+            experiment.aggregate(pipeline.clone())?
         }
         Query::Aggregate(pipeline) => {
             let mut full = vec![doc! { "$project": { "_yamlett": 0 } }];

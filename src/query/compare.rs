@@ -240,7 +240,8 @@ pub(crate) fn equality_key(value: &Bson) -> Vec<u8> {
     out
 }
 
-fn write_equality_key(value: &Bson, out: &mut Vec<u8>) {
+/// Appends [`equality_key`]'s bytes for `value` to `out`.
+pub(crate) fn write_equality_key(value: &Bson, out: &mut Vec<u8>) {
     out.push(type_bracket(value) as u8);
     match value {
         Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {

@@ -403,6 +403,10 @@ fn order_against<'a, V: Value<'a>>(value: Option<V>, operand: &Operand) -> Optio
         // compare() orders strings by their bytes too; this skips decoding.
         return Some(x.as_bytes().cmp(y.as_bytes()));
     }
+    if let (Some(x), Bson::Boolean(y)) = (value.as_bool(), &operand.value) {
+        // As compare() orders them (false < true), without decoding.
+        return Some(x.cmp(y));
+    }
     value.to_bson().map(|v| compare(&v, &operand.value))
 }
 

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawDocument};
 
 use super::accumulators::{self, Accumulator, AccumulatorSpec};
 use super::{blocking, Docs, Env, ParseCtx, Stage};
-use crate::query::compare::equality_key;
-use crate::query::expr::{Ctx, Expr};
+use crate::query::compare::write_equality_key;
+use crate::query::expr::{Ctx, Expr, Root};
+use crate::query::path::RawDoc;
 use crate::query::{QueryError, QueryResult};
 
 /// One accumulated output field, `name: {$acc: arg}`, of `$group` (and of
@@ -106,10 +107,47 @@ pub(super) fn parse_field(name: &str, value: &Bson, ctx: &ParseCtx) -> QueryResu
 impl Stage for Group {
     fn apply<'a>(&'a self, input: Docs<'a>, env: &'a Env) -> Docs<'a> {
         blocking(input, move |input| {
-            group_by(input, env, &self.fields, |ctx| {
-                Ok(self.id.eval(ctx)?.map_or(Bson::Null, |v| v.into_owned()))
-            })
+            group_by(input, env, &self.fields, |ctx| self.key(ctx))
         })
+    }
+
+    fn feed<'a>(&'a self, env: &'a Env) -> Option<GroupFeed<'a>> {
+        Some(GroupFeed {
+            group: self,
+            groups: Groups::new(&self.fields, env),
+        })
+    }
+}
+
+impl Group {
+    /// The group key of the document in `ctx`: missing groups with null.
+    fn key(&self, ctx: &Ctx<'_>) -> QueryResult<Bson> {
+        Ok(self.id.eval(ctx)?.map_or(Bson::Null, |v| v.into_owned()))
+    }
+}
+
+/// A `$group` that a store feeds stored documents one by one, in raw BSON,
+/// from outside the pipeline (see [`Stage::feed`]): the key and
+/// accumulator expressions read the raw bytes, so a run is never decoded
+/// whole, or even in part, only the values the expressions reach.
+pub(crate) struct GroupFeed<'a> {
+    /// The stage.
+    group: &'a Group,
+    /// The groups so far.
+    groups: Groups<'a>,
+}
+
+impl GroupFeed<'_> {
+    /// Adds one document to its group.
+    pub(crate) fn add_raw(&mut self, doc: &RawDocument) -> QueryResult<()> {
+        let ctx = Ctx::with_root(Root::Raw(RawDoc::new(doc)), self.groups.env.vars());
+        let key = self.group.key(&ctx)?;
+        self.groups.add(key, &ctx)
+    }
+
+    /// The stage's output: one document per group.
+    pub(crate) fn finish(self) -> QueryResult<Vec<Document>> {
+        self.groups.finish()
     }
 }
 
@@ -122,37 +160,78 @@ pub(super) fn group_by(
     fields: &[Field],
     mut key: impl FnMut(&Ctx<'_>) -> QueryResult<Bson>,
 ) -> QueryResult<Vec<Document>> {
-    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-    let mut groups: Vec<(Bson, Vec<Box<dyn Accumulator>>)> = Vec::new();
+    let mut groups = Groups::new(fields, env);
     for doc in input {
         let doc = doc?;
         let ctx = env.ctx(&doc);
         let key = key(&ctx)?;
-        let slot = match index.get(&equality_key(&key)) {
-            Some(slot) => *slot,
-            None => {
-                let states = fields
-                    .iter()
-                    .map(|f| f.start(&key, env))
-                    .collect::<QueryResult<_>>()?;
-                index.insert(equality_key(&key), groups.len());
-                groups.push((key, states));
-                groups.len() - 1
-            }
-        };
-        if let Some((_, states)) = groups.get_mut(slot) {
-            accumulate(fields, states, &ctx)?;
+        groups.add(key, &ctx)?;
+    }
+    groups.finish()
+}
+
+/// The groups being built: each key's accumulator states, in first-seen
+/// order, and an index from the key's equality bytes (so that 1, 1.0 and
+/// NumberLong(1) are one group, as for the server).
+struct Groups<'a> {
+    fields: &'a [Field],
+    env: &'a Env,
+    index: HashMap<Vec<u8>, usize>,
+    groups: Vec<(Bson, Vec<Box<dyn Accumulator>>)>,
+    /// The equality bytes of the last key, reused from one document to the
+    /// next: most documents join an existing group, and then looking the
+    /// key up needs no allocation.
+    scratch: Vec<u8>,
+}
+
+impl<'a> Groups<'a> {
+    fn new(fields: &'a [Field], env: &'a Env) -> Groups<'a> {
+        Groups {
+            fields,
+            env,
+            index: HashMap::new(),
+            groups: Vec::new(),
+            scratch: Vec::new(),
         }
     }
-    groups
-        .into_iter()
-        .map(|(key, mut states)| {
-            let mut out = Document::new();
-            out.insert("_id", key);
-            finish(fields, &mut states, &mut out)?;
-            Ok(out)
-        })
-        .collect()
+
+    /// Feeds the document of `ctx` to the group of `key`, starting it if
+    /// it is new.
+    fn add(&mut self, key: Bson, ctx: &Ctx<'_>) -> QueryResult<()> {
+        self.scratch.clear();
+        write_equality_key(&key, &mut self.scratch);
+        let slot = match self.index.get(self.scratch.as_slice()) {
+            Some(slot) => *slot,
+            None => {
+                let states = self
+                    .fields
+                    .iter()
+                    .map(|f| f.start(&key, self.env))
+                    .collect::<QueryResult<_>>()?;
+                self.index.insert(self.scratch.clone(), self.groups.len());
+                self.groups.push((key, states));
+                self.groups.len() - 1
+            }
+        };
+        if let Some((_, states)) = self.groups.get_mut(slot) {
+            accumulate(self.fields, states, ctx)?;
+        }
+        Ok(())
+    }
+
+    /// One `{_id: key, <fields>}` per group.
+    fn finish(self) -> QueryResult<Vec<Document>> {
+        let fields = self.fields;
+        self.groups
+            .into_iter()
+            .map(|(key, mut states)| {
+                let mut out = Document::new();
+                out.insert("_id", key);
+                finish(fields, &mut states, &mut out)?;
+                Ok(out)
+            })
+            .collect()
+    }
 }
 
 /// Fresh accumulator states for one group of `fields` with no key (a

@@ -41,6 +41,7 @@ use bson::{Bson, Document};
 use crate::query::expr::{Ctx, Expr, Scope};
 use crate::query::filter::Filter;
 use crate::query::{QueryError, QueryResult};
+pub(crate) use group::GroupFeed;
 
 /// A stream of documents between two stages. The first error ends the run:
 /// whoever pulls it stops there.
@@ -58,6 +59,12 @@ pub(crate) trait Stage: std::fmt::Debug + Send + Sync {
 
     /// Adds the experiments this stage reads besides its input.
     fn foreign(&self, _experiments: &mut BTreeSet<String>) {}
+
+    /// A `$group`'s entry for documents fed from outside the pipeline, in
+    /// raw BSON (see [`Pipeline::leading_group`]).
+    fn feed<'a>(&'a self, _env: &'a Env) -> Option<GroupFeed<'a>> {
+        None
+    }
 }
 
 /// What a pipeline may read besides its input: the documents of the other
@@ -296,6 +303,28 @@ impl Pipeline {
             stage.foreign(&mut out);
         }
         out
+    }
+
+    /// When the pipeline starts with a `$group`, its feed: a store can push
+    /// its stored documents into it in raw BSON, then run the stages after
+    /// it with [`Pipeline::run_after_first`] on what it outputs.
+    pub(crate) fn leading_group<'a>(&'a self, env: &'a Env) -> Option<GroupFeed<'a>> {
+        self.stages.first().and_then(|stage| stage.feed(env))
+    }
+
+    /// Runs the pipeline without its first stage over `input`, the first
+    /// stage's output.
+    pub(crate) fn run_after_first<'a>(
+        &'a self,
+        input: impl Iterator<Item = Document> + 'a,
+        env: &'a Env,
+    ) -> QueryResult<Vec<Document>> {
+        let input: Docs<'a> = Box::new(input.map(Ok));
+        self.stages
+            .iter()
+            .skip(1)
+            .fold(input, |docs, stage| stage.apply(docs, env))
+            .collect()
     }
 
     /// The filter of a leading `$match` stage, which a store may apply itself

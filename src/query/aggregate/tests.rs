@@ -627,3 +627,62 @@ fn constant_expressions_fold_at_parse() {
         vec![doc! {"x": 1}]
     );
 }
+
+/// Runs `stages` (which start with a `$group`) both ways: through the
+/// pipeline over decoded documents, and with the documents fed in raw BSON
+/// to the `$group` as a store feeds them. Debug strings are compared so
+/// that NaN equals NaN.
+fn fed_raw(docs: &[Document], stages: Vec<Document>) -> (String, String) {
+    let pipeline = Pipeline::parse(&stages).unwrap();
+    let decoded = pipeline.run(docs.iter().cloned());
+    let env = Env::default();
+    let mut feed = pipeline.leading_group(&env).expect("a leading $group");
+    let raw = docs
+        .iter()
+        .try_for_each(|doc| feed.add_raw(&bson::RawDocumentBuf::try_from(doc).unwrap()))
+        .and_then(|()| feed.finish())
+        .and_then(|groups| pipeline.run_after_first(groups.into_iter(), &env));
+    (format!("{decoded:?}"), format!("{raw:?}"))
+}
+
+#[test]
+fn a_group_fed_raw_documents_agrees_with_the_pipeline() {
+    let docs = vec![
+        doc! {"_id": 1, "g": 1, "a": {"b": {"c": 2.5}}, "s": "x"},
+        doc! {"_id": 2, "g": 1.0, "a": [{"b": 1}, {"b": [2, {"c": 3}]}, 7, [{"b": 4}]]},
+        doc! {"_id": 3, "g": 1_i64, "a": {"b": [{"c": 1}, {"c": [5]}, {"d": 1}]}},
+        doc! {"_id": 4, "g": null, "a": 5, "s": null},
+        doc! {"_id": 5, "a": {"b": null}, "n": f64::NAN},
+        doc! {"_id": 6, "g": {"k": [1, 2]}, "a": {"b": {"c": [[1], {"c": 2}]}}, "n": 3},
+        doc! {"_id": 7, "g": {"k": [1.0, 2_i64]}, "a": {}, "s": "y"},
+    ];
+    let specs = [
+        doc! {"_id": "$g", "n": {"$sum": 1}, "c": {"$push": "$a.b.c"}},
+        doc! {"_id": "$a.b", "first": {"$first": "$a"}, "avg": {"$avg": "$n"}},
+        doc! {"_id": null, "all": {"$push": "$$ROOT"}, "ids": {"$addToSet": "$_id"}},
+        doc! {"_id": "$$CURRENT.s", "top": {"$top": {"sortBy": {"a.b": -1, "_id": 1}, "output": "$_id"}}},
+        doc! {"_id": {"g": "$g", "s": "$s"}, "max": {"$max": "$a.b.c"}, "min": {"$min": "$n"}},
+        doc! {"_id": {"$type": "$a"}, "x": {"$push": {"$let": {"vars": {"r": "$$ROOT"}, "in": "$$r.a.b"}}}},
+        doc! {"_id": {"$size": {"$ifNull": [{"$objectToArray": "$$ROOT"}, []]}}, "n": {"$count": {}}},
+    ];
+    for spec in specs {
+        let stages = vec![doc! {"$group": spec.clone()}, doc! {"$sort": {"_id": 1}}];
+        let (decoded, raw) = fed_raw(&docs, stages);
+        assert!(decoded.starts_with("Ok("), "{spec}: {decoded}");
+        assert_eq!(decoded, raw, "{spec}");
+    }
+    // Errors are the same too.
+    let stages = vec![doc! {"$group": {"_id": {"$add": ["$s", 1]}}}];
+    let (decoded, raw) = fed_raw(&docs, stages);
+    assert!(decoded.starts_with("Err("), "{decoded}");
+    assert_eq!(decoded, raw);
+}
+
+#[test]
+fn only_a_leading_group_takes_raw_documents() {
+    let env = Env::default();
+    let group = Pipeline::parse(&[doc! {"$group": {"_id": "$g"}}]).unwrap();
+    assert!(group.leading_group(&env).is_some());
+    let later = Pipeline::parse(&[doc! {"$limit": 1}, doc! {"$group": {"_id": "$g"}}]).unwrap();
+    assert!(later.leading_group(&env).is_none());
+}

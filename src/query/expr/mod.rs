@@ -50,6 +50,7 @@ use std::sync::Arc;
 
 use bson::{Bson, Document};
 
+use crate::query::path::RawDoc;
 use crate::query::{QueryError, QueryResult};
 
 pub(crate) use arith::{add_numbers, Num};
@@ -150,11 +151,40 @@ impl<'a> Binding<'a> {
     }
 }
 
+/// `$$ROOT`: a decoded document, or a stored one still in raw BSON.
+///
+/// A raw root is what lets a store run `$group` without decoding the runs
+/// it streams: a field path then decodes only the value it reaches, instead
+/// of every document on the way being built and dropped for each run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Root<'a> {
+    /// A decoded document.
+    Doc(&'a Document),
+    /// Raw BSON, read field by field.
+    Raw(RawDoc<'a>),
+}
+
+impl<'a> Root<'a> {
+    /// The whole document, decoded if it is raw.
+    pub(crate) fn document(self) -> QueryResult<Cow<'a, Document>> {
+        match self {
+            Root::Doc(doc) => Ok(Cow::Borrowed(doc)),
+            Root::Raw(raw) => raw.decode().map(Cow::Owned).ok_or_else(corrupt),
+        }
+    }
+}
+
+/// The error for raw BSON that cannot be read: a stored document is
+/// corrupt (the store writes only well-formed documents).
+pub(crate) fn corrupt() -> QueryError {
+    QueryError::new("a stored document is corrupt")
+}
+
 /// What an expression is evaluated against.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx<'a> {
     /// `$$ROOT`, which is also `$$CURRENT` unless a `$let` rebinds it.
-    pub(crate) root: &'a Document,
+    pub(crate) root: Root<'a>,
     /// Values of user variables, by the slot [`Scope::lookup`] gave.
     pub(crate) vars: Vec<Option<Binding<'a>>>,
 }
@@ -163,7 +193,7 @@ impl<'a> Ctx<'a> {
     /// A context with `$$ROOT = $$CURRENT = root` and no user variables.
     pub(crate) fn new(root: &'a Document) -> Self {
         Ctx {
-            root,
+            root: Root::Doc(root),
             vars: Vec::new(),
         }
     }
@@ -171,6 +201,11 @@ impl<'a> Ctx<'a> {
     /// A context whose first user variables are `vars` (`None` = missing),
     /// for expressions parsed in a [`Scope::with_outer`] of the same names.
     pub(crate) fn with_vars(root: &'a Document, vars: &'a [Option<Bson>]) -> Self {
+        Ctx::with_root(Root::Doc(root), vars)
+    }
+
+    /// [`Ctx::with_vars`] over a root that may be raw.
+    pub(crate) fn with_root(root: Root<'a>, vars: &'a [Option<Bson>]) -> Self {
         Ctx {
             root,
             vars: vars

@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use bson::Bson;
 
-use super::{Binding, Ctx, Scope, Value};
+use super::{corrupt, Binding, Ctx, Root, Scope, Value};
+use crate::query::path::{RawDoc, Value as _};
 use crate::query::{QueryError, QueryResult};
 
 /// How deeply nested arrays a path walks through before giving up.
@@ -122,12 +123,15 @@ impl FieldPath {
     pub(crate) fn eval<'a>(&'a self, ctx: &Ctx<'a>) -> QueryResult<Value<'a>> {
         match self.var {
             Var::Remove => Ok(None),
-            Var::Root => match self.segments.split_first() {
-                None => Ok(Some(Cow::Owned(Bson::Document(ctx.root.clone())))),
-                Some((first, rest)) => match ctx.root.get(first) {
+            Var::Root => match (ctx.root, self.segments.split_first()) {
+                (root, None) => Ok(Some(Cow::Owned(Bson::Document(
+                    root.document()?.into_owned(),
+                )))),
+                (Root::Doc(doc), Some((first, rest))) => match doc.get(first) {
                     None => Ok(None),
                     Some(v) => walk(v, rest, 0),
                 },
+                (Root::Raw(raw), Some(_)) => walk_raw(raw, &self.segments),
             },
             Var::User(slot) => {
                 let Some(Some(value)) = ctx.vars.get(slot) else {
@@ -164,6 +168,39 @@ fn walk<'a>(value: &'a Bson, segments: &[String], depth: usize) -> QueryResult<V
         }
     }
     Ok(Some(Cow::Borrowed(current)))
+}
+
+/// [`walk`] from a raw document: documents are looked into without being
+/// decoded, and only the value the path ends on is decoded (or, when the
+/// path meets an array, that array, which [`walk_array`] then fans out
+/// over exactly as for a decoded document).
+fn walk_raw<'a>(doc: RawDoc<'_>, segments: &[String]) -> QueryResult<Value<'a>> {
+    let mut doc = doc;
+    for (i, segment) in segments.iter().enumerate() {
+        let Some(value) = doc.find(segment.as_bytes()).ok_or_else(corrupt)? else {
+            return Ok(None);
+        };
+        let rest = &segments[i + 1..];
+        if rest.is_empty() {
+            return value
+                .decode()
+                .map(|v| Some(Cow::Owned(v)))
+                .ok_or_else(corrupt);
+        }
+        if let Some(inner) = value.as_document() {
+            doc = inner;
+            continue;
+        }
+        if !value.is_array() {
+            return Ok(None);
+        }
+        let Some(Bson::Array(items)) = value.decode() else {
+            return Err(corrupt());
+        };
+        return Ok(Some(Cow::Owned(Bson::Array(walk_array(&items, rest, 0)?))));
+    }
+    // No segments: the caller reads the whole document instead.
+    Ok(None)
 }
 
 /// A path applied to every element of an array: documents are looked into,

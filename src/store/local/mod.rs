@@ -23,6 +23,7 @@
 
 mod artifacts;
 mod decode;
+mod decoder;
 mod encode;
 mod fold;
 mod json;

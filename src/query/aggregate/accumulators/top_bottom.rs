@@ -41,7 +41,8 @@ struct TopBottom {
 
 impl AccumulatorSpec for TopBottom {
     fn input<'a>(&'a self, ctx: &Ctx<'a>) -> QueryResult<Value<'a>> {
-        let keys = self.sort.key_values(ctx.root);
+        let root = ctx.root.document()?;
+        let keys = self.sort.key_values(&root);
         let output = self
             .output
             .eval(ctx)?
