@@ -2,6 +2,12 @@
 //! domains (so predicates do match), and many random filters and sorted
 //! finds per set (inserting is the slow part, querying is cheap).
 //!
+//! A random filter finds nothing in most document sets, so most filters
+//! are drawn from the inserted documents instead ([`present`]): conditions
+//! that a value found in one document satisfies, alone, and'ed, or'ed with
+//! a random filter; a quarter are random filters (which produce every
+//! operator), and sorted finds mostly `$or` several filters.
+//!
 //! Constructs on which the test server is known to contradict the manual
 //! (the `deviations` of `corpus.rs`) are not generated:
 //! - `$mod` only gets two int32 arguments (no floats, NaN, strings, extra
@@ -242,8 +248,245 @@ pub(crate) fn filter() -> BoxedStrategy<Document> {
         .boxed()
 }
 
+/// A value found in an inserted document, and where.
+#[derive(Clone, Debug)]
+struct Found {
+    /// The path a filter names it by (`a`, `a.b`, `a.0`, …).
+    path: String,
+    value: Bson,
+    /// `value` is the path's whole value (perhaps reached through an
+    /// array of documents), not one element of an array there: `$size`
+    /// and `$elemMatch` see it whole.
+    whole: bool,
+}
+
+/// What a filter can find in `doc`: every field's value at its path, the
+/// fields of embedded documents (also through arrays of them), the
+/// elements of arrays (by the array's path and by position). `_id` only
+/// if nothing else is there.
+fn found_in(doc: &Document) -> Vec<Found> {
+    fn walk(path: String, value: &Bson, out: &mut Vec<Found>) {
+        match value {
+            Bson::Document(d) => {
+                for (k, v) in d {
+                    walk(format!("{path}.{k}"), v, out);
+                }
+            }
+            Bson::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    out.push(Found {
+                        path: path.clone(),
+                        value: item.clone(),
+                        whole: false,
+                    });
+                    if i < 2 {
+                        walk(format!("{path}.{i}"), item, out);
+                    }
+                    if let Bson::Document(d) = item {
+                        for (k, v) in d {
+                            walk(format!("{path}.{k}"), v, out);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push(Found {
+            path,
+            value: value.clone(),
+            whole: true,
+        });
+    }
+    let mut out = Vec::new();
+    for (k, v) in doc.iter().filter(|(k, _)| *k != "_id") {
+        walk(k.clone(), v, &mut out);
+    }
+    if out.is_empty() {
+        walk(
+            "_id".to_owned(),
+            doc.get("_id").unwrap_or(&Bson::Null),
+            &mut out,
+        );
+    }
+    out
+}
+
+/// `$type`'s name for `value`'s type.
+pub(crate) fn type_name(value: &Bson) -> &'static str {
+    match value {
+        Bson::Double(_) => "double",
+        Bson::String(_) => "string",
+        Bson::Document(_) => "object",
+        Bson::Array(_) => "array",
+        Bson::Boolean(_) => "bool",
+        Bson::Int32(_) => "int",
+        Bson::Int64(_) => "long",
+        Bson::Decimal128(_) => "decimal",
+        _ => "null",
+    }
+}
+
+fn positional(path: &str) -> bool {
+    path.split('.')
+        .any(|segment| segment.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A condition that `found`'s document satisfies, by `kind`: equality,
+/// `$exists`, `$type`, a bound or a range around the value, `$in` with
+/// `other`, `$not` of `$ne`, or by the value's type `$size`, `$regex`,
+/// `$mod`, `$all`, `$elemMatch`, `$expr`. Kinds that do not fit the value
+/// (or a known deviation: see the header) fall back to equality.
+fn condition_on(found: &Found, kind: u8, variant: u8, other: &Bson) -> Document {
+    let Found { path, value, whole } = found;
+    let flag = variant.is_multiple_of(2);
+    let v = value.clone();
+    let on = |c: Bson| doc_of(path, c);
+    let numeric = matches!(
+        value,
+        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_)
+    );
+    match (kind, value) {
+        (0 | 1, _) => on(v),
+        (2, _) => on(op_doc("$exists", Bson::Boolean(true))),
+        (3, _) if numeric && flag => on(op_doc("$type", Bson::String("number".into()))),
+        (3, _) => on(op_doc("$type", Bson::String(type_name(value).into()))),
+        (4, _) => on(op_doc(if flag { "$gte" } else { "$lte" }, v)),
+        (5, _) => {
+            let mut range = doc_of("$gte", v.clone());
+            range.insert("$lte", v);
+            on(Bson::Document(range))
+        }
+        (6, _) => {
+            let items = if flag {
+                vec![v, other.clone()]
+            } else {
+                vec![other.clone(), v]
+            };
+            on(op_doc("$in", Bson::Array(items)))
+        }
+        (7, _) => on(op_doc("$not", op_doc("$ne", v))),
+        (8, Bson::Array(items)) if *whole => on(op_doc("$size", Bson::Int32(items.len() as i32))),
+        (8, Bson::String(text)) => {
+            let mut d = doc_of("$regex", Bson::String(format!("^{text}$")));
+            if flag {
+                d.insert("$options", "i");
+            }
+            on(Bson::Document(d))
+        }
+        (8, Bson::Int32(_) | Bson::Int64(_)) if !positional(path) => {
+            let n = match value {
+                Bson::Int32(n) => i64::from(*n),
+                Bson::Int64(n) => *n,
+                _ => unreachable!(),
+            };
+            let remainder = Bson::Int32(n.rem_euclid(2) as i32);
+            on(op_doc("$mod", Bson::Array(vec![Bson::Int32(2), remainder])))
+        }
+        (9, Bson::Array(items)) => {
+            // `$all` of its scalars, but one on a dotted path (a deviation).
+            let most = if path.contains('.') { 1 } else { 2 };
+            let all: Vec<Bson> = items
+                .iter()
+                .filter(|i| !matches!(i, Bson::Null | Bson::Array(_) | Bson::Document(_)))
+                .take(most)
+                .cloned()
+                .collect();
+            if all.is_empty() {
+                on(v)
+            } else {
+                on(op_doc("$all", Bson::Array(all)))
+            }
+        }
+        (10, Bson::Array(items)) if *whole => match items.first() {
+            Some(Bson::Document(d)) if !d.is_empty() => {
+                let (k, inner) = d.iter().next().expect("a field");
+                on(op_doc("$elemMatch", op_doc(k, inner.clone())))
+            }
+            Some(first) => on(op_doc(
+                "$elemMatch",
+                op_doc(if flag { "$gte" } else { "$eq" }, first.clone()),
+            )),
+            None => on(v),
+        },
+        (11, _)
+            if !path.contains('.')
+                && *whole
+                && !matches!(value, Bson::Array(_) | Bson::Document(_)) =>
+        {
+            let op = ["$eq", "$gte", "$lte"][usize::from(variant % 3)];
+            doc_of(
+                "$expr",
+                op_doc(op, Bson::Array(vec![Bson::String(format!("${path}")), v])),
+            )
+        }
+        _ => on(v),
+    }
+}
+
+/// A filter that the inserted documents mostly satisfy: a random filter
+/// finds nothing in most small document sets, and tests little then.
+/// Mostly conditions drawn from one document (see [`condition_on`]), one
+/// alone or several and'ed; sometimes or'ed with a random filter or and'ed
+/// with a `$nor` of one; and in a quarter of the cases a random filter.
+fn present(docs: &[Document]) -> BoxedStrategy<Document> {
+    let found: Vec<Vec<Found>> = docs.iter().map(found_in).collect();
+    let any_value: Vec<Bson> = found.iter().flatten().map(|f| f.value.clone()).collect();
+    let conditions = prop::collection::vec(
+        (
+            any::<prop::sample::Index>(),
+            0u8..12,
+            any::<prop::sample::Index>(),
+            any::<u8>(),
+        ),
+        1..4,
+    );
+    (any::<prop::sample::Index>(), conditions, 0u8..16, filter())
+        .prop_map(move |(doc, conditions, how, generic)| {
+            let found = &found[doc.index(found.len())];
+            let mut own: Vec<Document> = conditions
+                .into_iter()
+                .map(|(at, kind, other, variant)| {
+                    let other = &any_value[other.index(any_value.len())];
+                    condition_on(&found[at.index(found.len())], kind, variant, other)
+                })
+                .collect();
+            let all = |own: Vec<Document>| -> Bson {
+                Bson::Array(own.into_iter().map(Bson::Document).collect())
+            };
+            match how {
+                0..=5 => own.swap_remove(0),
+                // Several conditions in one filter document (an implicit $and).
+                6..=8 => {
+                    let mut d = Document::new();
+                    for (k, v) in own.into_iter().flatten() {
+                        if !d.contains_key(&k) {
+                            d.insert(k, v);
+                        }
+                    }
+                    d
+                }
+                9 => doc_of("$and", all(own)),
+                10 => doc_of(
+                    "$or",
+                    Bson::Array(vec![
+                        Bson::Document(generic),
+                        Bson::Document(own.swap_remove(0)),
+                    ]),
+                ),
+                11 => {
+                    let nor = doc_of("$nor", Bson::Array(vec![Bson::Document(generic)]));
+                    own.truncate(1);
+                    own.push(nor);
+                    doc_of("$and", all(own))
+                }
+                _ => generic,
+            }
+        })
+        .boxed()
+}
+
 /// A sorted (with an `_id` tie-breaker), projected, paged find.
-fn sorted_find() -> BoxedStrategy<Case> {
+fn sorted_find(docs: &[Document]) -> BoxedStrategy<Case> {
     let projection = prop::sample::select(vec![
         None,
         Some(bson::doc! { "a": 1 }),
@@ -255,8 +498,18 @@ fn sorted_find() -> BoxedStrategy<Case> {
         Some(bson::doc! { "a": { "$slice": -2 } }),
         Some(bson::doc! { "a": { "$slice": [1, 1] } }),
     ]);
+    // Skipping needs several documents: mostly an `$or` of filters drawn
+    // from (likely) different documents.
+    let filter =
+        prop::collection::vec(present(docs), 1..5).prop_map(|mut filters| match filters.len() {
+            1 => filters.swap_remove(0),
+            _ => doc_of(
+                "$or",
+                Bson::Array(filters.into_iter().map(Bson::Document).collect()),
+            ),
+        });
     (
-        clause(),
+        filter,
         prop::collection::vec(
             (prop::sample::select(&SORT_PATHS[..]), prop::bool::ANY),
             1..3,
@@ -286,15 +539,16 @@ fn sorted_find() -> BoxedStrategy<Case> {
 }
 
 fn batch() -> impl Strategy<Value = (Vec<Document>, Vec<Case>)> {
-    (
-        documents(),
-        prop::collection::vec(filter().prop_map(find), FILTERS_PER_SET),
-        prop::collection::vec(sorted_find(), FINDS_PER_SET),
-    )
-        .prop_map(|(docs, mut cases, finds)| {
-            cases.extend(finds);
-            (docs, cases)
-        })
+    documents().prop_flat_map(|docs| {
+        (
+            prop::collection::vec(present(&docs).prop_map(find), FILTERS_PER_SET),
+            prop::collection::vec(sorted_find(&docs), FINDS_PER_SET),
+        )
+            .prop_map(move |(mut cases, finds)| {
+                cases.extend(finds);
+                (docs.clone(), cases)
+            })
+    })
 }
 
 /// The seed: `YAMLETT_DIFF_SEED` (hex) to replay, else a fresh one.

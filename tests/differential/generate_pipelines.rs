@@ -90,7 +90,7 @@ use bson::{Bson, Document};
 use proptest::prelude::*;
 
 use super::generate::{dec, doc_of, fields_doc, filter, op_doc, run_batches, sets_per_part};
-use super::generate::{seed, Tally, PARTS};
+use super::generate::{seed, type_name, Tally, PARTS};
 use super::{agg, Case};
 
 /// Pipelines per document set (inserting is the slow part).
@@ -828,21 +828,6 @@ fn present(docs: &[Document]) -> BoxedStrategy<Document> {
             }
         })
         .boxed()
-}
-
-/// `$type`'s name for `value`'s type.
-fn type_name(value: &Bson) -> &'static str {
-    match value {
-        Bson::Double(_) => "double",
-        Bson::String(_) => "string",
-        Bson::Document(_) => "object",
-        Bson::Array(_) => "array",
-        Bson::Boolean(_) => "bool",
-        Bson::Int32(_) => "int",
-        Bson::Int64(_) => "long",
-        Bson::Decimal128(_) => "decimal",
-        _ => "null",
-    }
 }
 
 /// Fields holding a non-empty array in some of `docs`: `$unwind` of any

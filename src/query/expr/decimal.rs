@@ -6,10 +6,11 @@
 //! exactly in `i128` with the exponent IEEE prescribes (the smaller exponent
 //! for a sum, the sum of exponents for a product), then rounded half-even to
 //! the 34 digits decimal128 holds; a product too wide for `i128` (of two
-//! 20-digit coefficients) is computed wide and rounded once. When another
-//! exact intermediate does not fit in `i128` (e.g. `1E+40 + 1`), or an
-//! operand is NaN or infinite, we refuse with "decimal arithmetic not
-//! supported yet" rather than round differently from the server.
+//! 20-digit coefficients) or a sum of far apart exponents (`1E+40 + 1`) is
+//! computed wide and rounded once. When another exact intermediate does
+//! not fit in `i128`, or an operand is NaN or infinite, we refuse with
+//! "decimal arithmetic not supported yet" rather than round differently
+//! from the server.
 //!
 //! [`quantize`] rounds to a given exponent (`$round`, `$trunc`, `$ceil`,
 //! `$floor`); [`math`] has square roots, exponentials, logarithms and powers.
@@ -192,14 +193,59 @@ impl Dec {
         Ok((scale(self)?, scale(other)?, exponent))
     }
 
-    /// The exact sum.
+    /// The exact sum, or when aligning the operands overflows `i128`
+    /// (`1E+40 + 1`) the sum rounded half-even to 34 digits, computed wide.
     pub(crate) fn add(self, other: Dec) -> QueryResult<Dec> {
-        let (a, b, exponent) = self.aligned(other)?;
-        let coefficient = a.checked_add(b).ok_or_else(unsupported)?;
-        Ok(Dec {
-            coefficient,
-            exponent,
-        })
+        if let Ok((a, b, exponent)) = self.aligned(other) {
+            if let Some(coefficient) = a.checked_add(b) {
+                return Ok(Dec {
+                    coefficient,
+                    exponent,
+                });
+            }
+        }
+        self.add_wide(other)
+    }
+
+    /// [`Dec::add`] of operands whose exponents lie far apart.
+    fn add_wide(self, other: Dec) -> QueryResult<Dec> {
+        let exponent = self.exponent.min(other.exponent);
+        // A zero adds nothing, but the result's exponent is still the
+        // smaller one as far as 34 digits allow (0 + 1E+100 is
+        // 1.000…000E+100, with 34 digits).
+        if self.coefficient == 0 {
+            return Ok(other.widened_towards(exponent));
+        }
+        if other.coefficient == 0 {
+            return Ok(self.widened_towards(exponent));
+        }
+        let (high, low) = if self.exponent >= other.exponent {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        // Shifted 70 places or more, `high` has at least 70 digits and the
+        // result is rounded by at least 35 of them, while `low` (below
+        // 10^34) sits wholly below half a unit of the last digit kept:
+        // only its sign matters, so it is replaced by a sticky ±1 that
+        // rounds the same way (and needs no 10^6000 for 1E+6000 + 1).
+        let gap = i64::from(high.exponent) - i64::from(low.exponent);
+        let (shift, low_coefficient) = match u32::try_from(gap) {
+            Ok(shift) if shift < 70 => (shift, low.coefficient),
+            _ => (70, low.coefficient.signum()),
+        };
+        let high_magnitude =
+            BigUint::from_u128(high.coefficient.unsigned_abs()).mul(&BigUint::pow10(shift));
+        let low_magnitude = BigUint::from_u128(low_coefficient.unsigned_abs());
+        let (magnitude, negative) = if (high.coefficient < 0) == (low_coefficient < 0) {
+            (high_magnitude.add(&low_magnitude), high.coefficient < 0)
+        } else if high_magnitude >= low_magnitude {
+            (high_magnitude.sub(&low_magnitude), high.coefficient < 0)
+        } else {
+            (low_magnitude.sub(&high_magnitude), low_coefficient < 0)
+        };
+        let shift = i32::try_from(shift).map_err(|_| unsupported())?;
+        rounded_wide(&magnitude, negative, high.exponent - shift)
     }
 
     /// The exact difference.
@@ -221,29 +267,11 @@ impl Dec {
                 exponent,
             });
         }
+        // More than 38 digits, since it overflowed: some are dropped.
         let product = BigUint::from_u128(self.coefficient.unsigned_abs())
             .mul(&BigUint::from_u128(other.coefficient.unsigned_abs()));
-        // More than 38 digits, since it overflowed: some are dropped.
-        let drop = product.digits().saturating_sub(34);
-        let divisor = BigUint::pow10(drop);
-        let (quotient, remainder) = product.divmod(&divisor);
-        let mut q = quotient.to_u128().ok_or_else(unsupported)?;
-        let twice = remainder.add(&remainder);
-        if twice > divisor || (twice == divisor && q % 2 != 0) {
-            q += 1;
-        }
-        let mut exponent = exponent + i32::try_from(drop).map_err(|_| unsupported())?;
-        // Rounding up may carry into a 35th digit (99…9 -> 100…0).
-        if q >= COEFF_LIMIT as u128 {
-            q /= 10;
-            exponent += 1;
-        }
-        let magnitude = i128::try_from(q).map_err(|_| unsupported())?;
         let negative = (self.coefficient < 0) != (other.coefficient < 0);
-        Ok(Dec {
-            coefficient: if negative { -magnitude } else { magnitude },
-            exponent,
-        })
+        rounded_wide(&product, negative, exponent)
     }
 
     /// The quotient: exact with the exponent closest to the ideal
@@ -304,6 +332,30 @@ impl Dec {
             exponent: self.exponent,
         }
     }
+}
+
+/// `±magnitude * 10^exponent` rounded half-even to 34 digits: the exact
+/// result of a sum or product too wide for `i128`.
+fn rounded_wide(magnitude: &BigUint, negative: bool, exponent: i32) -> QueryResult<Dec> {
+    let drop = magnitude.digits().saturating_sub(34);
+    let divisor = BigUint::pow10(drop);
+    let (quotient, remainder) = magnitude.divmod(&divisor);
+    let mut q = quotient.to_u128().ok_or_else(unsupported)?;
+    let twice = remainder.add(&remainder);
+    if twice > divisor || (twice == divisor && q % 2 != 0) {
+        q += 1;
+    }
+    let mut exponent = exponent + i32::try_from(drop).map_err(|_| unsupported())?;
+    // Rounding up may carry into a 35th digit (99…9 -> 100…0).
+    if q >= COEFF_LIMIT as u128 {
+        q /= 10;
+        exponent += 1;
+    }
+    let magnitude = i128::try_from(q).map_err(|_| unsupported())?;
+    Ok(Dec {
+        coefficient: if negative { -magnitude } else { magnitude },
+        exponent,
+    })
 }
 
 /// Integer views of a decimal, for the conversions (`$toInt`, `$toLong`,
@@ -385,8 +437,55 @@ mod tests {
     fn unrepresentable_intermediates_are_refused() {
         assert!(dec("1").div(dec("0")).is_err());
         assert!(Dec::from_decimal128(&"NaN".parse().unwrap()).is_none());
-        // Needs 10^40 in i128 (the server gives 1.000000000000000000000000000000000E+40).
-        assert!(dec("1E+40").add(dec("1")).is_err());
+    }
+
+    #[test]
+    fn wide_sums_round_once_to_34_digits() {
+        // IEEE 754 decimal128 (and the server): the exact sum, rounded half-even.
+        let sum = |a: &str, b: &str| text(dec(a).add(dec(b)).unwrap());
+        assert_eq!(sum("1E+40", "1"), "1.000000000000000000000000000000000E+40");
+        assert_eq!(
+            sum("1E+40", "-1"),
+            "1.000000000000000000000000000000000E+40"
+        );
+        assert_eq!(
+            text(dec("1").sub(dec("1E+40")).unwrap()),
+            "-1.000000000000000000000000000000000E+40"
+        );
+        // Far apart: the small operand is less than half a unit of the
+        // last digit, either way.
+        assert_eq!(
+            sum("1E+6000", "-1"),
+            "1.000000000000000000000000000000000E+6000"
+        );
+        assert_eq!(
+            sum("9999999999999999999999999999999995E+100", "1E-6000"),
+            "9.999999999999999999999999999999995E+133"
+        );
+        assert_eq!(
+            sum("9999999999999999999999999999999995E+100", "-1E-6000"),
+            "9.999999999999999999999999999999995E+133"
+        );
+        // Ties go to the even digit.
+        assert_eq!(
+            sum("1234567890123456789012345678901235", "0.500000"),
+            "1234567890123456789012345678901236"
+        );
+        assert_eq!(
+            sum("1234567890123456789012345678901234", "0.500000"),
+            "1234567890123456789012345678901234"
+        );
+        // With a zero, the other operand at the smaller exponent, as far
+        // as 34 digits go.
+        assert_eq!(
+            sum("0", "1E+100"),
+            "1.000000000000000000000000000000000E+100"
+        );
+        assert_eq!(sum("0E+100", "1"), "1");
+        assert_eq!(
+            sum("1.000000000000000000000000000000000E+40", "-1E+40"),
+            "0E+7"
+        );
     }
 
     #[test]

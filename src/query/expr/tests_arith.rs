@@ -255,3 +255,23 @@ fn pow_keeps_integers_exact() {
     check(bson!({"$pow": [dec("7"), 0]}), dec("1"));
     assert!(err(bson!({"$pow": [dec("0"), -1]})).contains("base of 0"));
 }
+
+#[test]
+fn decimal_sums_of_far_apart_exponents_are_rounded() {
+    // The running total starts at 0, so even one 1E+40 needs 41 digits at
+    // exponent 0: IEEE decimal128 keeps 34 (as MongoDB and the server do).
+    check(
+        bson!({"$add": [dec("1E+40")]}),
+        dec("1.000000000000000000000000000000000E+40"),
+    );
+    check(
+        bson!({"$add": [dec("1E+40"), 1]}),
+        dec("1.000000000000000000000000000000000E+40"),
+    );
+    check(
+        bson!({"$add": [dec("1E+6000"), dec("-1")]}),
+        dec("1.000000000000000000000000000000000E+6000"),
+    );
+    // An exact zero has the smaller exponent: 7, of the rounded 1E+40.
+    check(bson!({"$add": [dec("1E+40"), dec("-1E+40")]}), dec("0E+7"));
+}
