@@ -37,14 +37,16 @@ def parse_args(doc: str, variants: tuple[str, ...] = ()) -> argparse.Namespace:
 
 
 def time_reps(reps: int, query: Callable[[], T]) -> tuple[list[float], T]:
-    """Runs ``query`` once to warm up, then ``reps`` times, timing each (ms);
-    returns the times and the last answer."""
+    """Runs ``query`` once to warm up, then ``reps`` times, timing each (ms)
+    until it returns (the previous answer is freed after the clock stops, as
+    in the Rust harness); returns the times and the last answer."""
     answer = query()
     times = []
     for _ in range(reps):
         start = time.perf_counter()
-        answer = query()
+        latest = query()
         times.append((time.perf_counter() - start) * 1e3)
+        answer = latest
     return times, answer
 
 

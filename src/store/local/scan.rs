@@ -147,7 +147,7 @@ impl FindQuery {
                 } else {
                     decoder
                         .get_or_insert_with(|| Decoder::spawn(threads))
-                        .push(raw);
+                        .push(raw)?;
                 }
                 let full = self.limit.is_some_and(|n| found >= n);
                 Ok(if full {
