@@ -406,7 +406,11 @@ impl RunInner {
     /// Tells the store the run ended. Its writes are already durable, so a
     /// failure here loses nothing and is only worth a warning.
     fn settle(&self) {
-        if let Err(err) = self.experiment.store().settle() {
+        if let Err(err) = self
+            .experiment
+            .store()
+            .settle(self.experiment.name(), &self.id)
+        {
             log::warn!("yamlett: run {}: {err:#}", self.id);
         }
     }

@@ -70,11 +70,13 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// The store's location for messages, with any password redacted.
     fn location(&self) -> &str;
 
-    /// Called when a run ends: makes everything written so far final in the
-    /// store's own form (the embedded store folds its write log, so that
-    /// SQL tools see the finished run). A store that writes through has
+    /// Called when the run `run_id` of `experiment` ends: makes everything
+    /// written so far final in the store's own form (the embedded store
+    /// folds its write log, so that SQL tools see the finished run, and
+    /// forgets its copy of the run). A store that writes through has
     /// nothing to do.
-    fn settle(&self) -> anyhow::Result<()> {
+    fn settle(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {
+        let _ = (experiment, run_id);
         Ok(())
     }
 

@@ -198,8 +198,13 @@ impl Store for LocalStore {
             .map_err(|e| self.fail(e))
     }
 
-    fn settle(&self) -> anyhow::Result<()> {
-        self.catch_up()
+    fn settle(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {
+        let mut writer = self.writer();
+        // Folded first: the fold takes the run from its copy rather than
+        // replaying each logged update on the stored one.
+        let folded = writer.fold().map_err(|e| self.fail(e));
+        writer.forget(experiment, run_id);
+        folded
     }
 
     fn find(

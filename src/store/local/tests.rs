@@ -696,7 +696,7 @@ fn a_schema_1_store_is_migrated_on_open() {
     assert_eq!(found, vec![doc! { "_id": "old", "metrics": { "f1": 0.5 } }]);
     set(&store, "e", "old", doc! { "metrics.f1": 0.75 });
     // SQL tools read the database, where a logged update lands when folded.
-    store.settle().unwrap();
+    store.settle("e", "r").unwrap();
     let conn = Connection::open(&path).unwrap();
     let version: i32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -899,7 +899,7 @@ fn a_long_log_is_emptied_once_folded() {
             )
             .unwrap();
     }
-    store.settle().unwrap();
+    store.settle("e", "r").unwrap();
     let [log] = log_files(dir.path()).try_into().unwrap();
     let len = fs::metadata(&log).unwrap().len();
     assert!(len < 4 << 20, "5 MB logged, {len} bytes left");

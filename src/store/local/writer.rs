@@ -287,6 +287,14 @@ impl Writer {
         Ok(Some(self.cache.len() - 1))
     }
 
+    /// Drops the copy of a run that ended. Any record logged for it is
+    /// folded by the next fold as usual: a fold needs no copy.
+    pub(super) fn forget(&mut self, experiment: &str, id: &str) {
+        if let Some(at) = self.cached(experiment, id) {
+            self.cache.remove(at);
+        }
+    }
+
     /// Adds a copy, forgetting the least recently used one.
     fn keep(&mut self, entry: Cached) {
         self.cache.push(entry);
