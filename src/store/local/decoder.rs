@@ -230,22 +230,26 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn decodes_every_document_in_order_across_batches() {
-        let docs: Vec<Document> = (0..500)
-            .map(|i: i32| doc! { "_id": i, "pad": "x".repeat((i * 7 % 900) as usize) })
-            .collect();
-        let decoded = std::thread::scope(|scope| {
+    /// `docs` pushed through a decoder, and what comes out.
+    fn through_a_decoder(docs: &[Document]) -> Vec<Document> {
+        std::thread::scope(|scope| {
             let mut decoder = Decoder::spawn(scope);
-            for doc in &docs {
+            for doc in docs {
                 decoder
                     .push(&RawDocumentBuf::try_from(doc).unwrap())
                     .unwrap();
             }
             decoder.finish()
         })
-        .unwrap();
-        assert_eq!(decoded, docs);
+        .unwrap()
+    }
+
+    #[test]
+    fn decodes_every_document_in_order_across_batches() {
+        let docs: Vec<Document> = (0..500)
+            .map(|i: i32| doc! { "_id": i, "pad": "x".repeat((i * 7 % 900) as usize) })
+            .collect();
+        assert_eq!(through_a_decoder(&docs), docs);
     }
 
     #[test]
@@ -255,17 +259,7 @@ mod tests {
         let docs: Vec<Document> = (0..6000)
             .map(|i: i32| doc! { "_id": i, "pad": "y".repeat(1000) })
             .collect();
-        let decoded = std::thread::scope(|scope| {
-            let mut decoder = Decoder::spawn(scope);
-            for doc in &docs {
-                decoder
-                    .push(&RawDocumentBuf::try_from(doc).unwrap())
-                    .unwrap();
-            }
-            decoder.finish()
-        })
-        .unwrap();
-        assert_eq!(decoded, docs);
+        assert_eq!(through_a_decoder(&docs), docs);
     }
 
     #[test]
