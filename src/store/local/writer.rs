@@ -36,10 +36,7 @@ pub(super) fn fold_when_idle(writer: Weak<Mutex<Writer>>) {
                 return;
             };
             let mut writer = writer.lock().unwrap_or_else(PoisonError::into_inner);
-            let unfolded = writer
-                .own
-                .as_ref()
-                .is_some_and(|own| own.len > writer.own_folded);
+            let unfolded = writer.unfolded() > 0;
             if unfolded && writer.last_fold.elapsed() >= FOLD_INTERVAL {
                 if let Err(err) = writer.fold() {
                     log::warn!("yamlett: folding the write log failed: {err:#}");
@@ -186,20 +183,7 @@ impl Writer {
             // (array indexes are the only keys it does not spell out).
             entry.size_bound = entry.size_bound.saturating_add(2 * framed.len() + 64);
             if entry.size_bound > MAX_DOCUMENT_SIZE {
-                let size = encode::to_vec(&entry.doc)
-                    .map_err(|err| Error::InvalidValue {
-                        key: first_path(update_doc),
-                        reason: err.to_string(),
-                    })?
-                    .len();
-                if size > MAX_DOCUMENT_SIZE {
-                    return Err(Error::DocumentTooLarge {
-                        key: first_path(update_doc),
-                        size,
-                    }
-                    .into());
-                }
-                entry.size_bound = size;
+                entry.size_bound = storable(&entry.doc, update_doc)?.len();
             }
             Ok(framed)
         });
@@ -212,7 +196,7 @@ impl Writer {
         let mut entry = self.cache.remove(at);
         entry.logged += 1;
         self.cache.push(entry);
-        let unfolded = self.own.as_ref().map_or(0, |own| own.len) - self.own_folded;
+        let unfolded = self.unfolded();
         if unfolded > FOLD_BYTES || self.last_fold.elapsed() > FOLD_INTERVAL {
             if let Err(err) = self.fold() {
                 // The update is safe in the log; the next fold takes it.
@@ -220,6 +204,13 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// How many bytes of the own log this writer has not folded yet.
+    fn unfolded(&self) -> u64 {
+        self.own
+            .as_ref()
+            .map_or(0, |own| own.len.saturating_sub(self.own_folded))
     }
 
     /// Appends a framed record to the own log, creating it first if needed.
@@ -331,17 +322,7 @@ impl Writer {
                 now: DateTime::now(),
             };
             update.apply(&mut doc, &context).map_err(invalid_query)?;
-            let bytes = encode::to_vec(&doc).map_err(|err| Error::InvalidValue {
-                key: first_path(update_doc),
-                reason: err.to_string(),
-            })?;
-            if bytes.len() > MAX_DOCUMENT_SIZE {
-                return Err(Error::DocumentTooLarge {
-                    key: first_path(update_doc),
-                    size: bytes.len(),
-                }
-                .into());
-            }
+            let bytes = storable(&doc, update_doc)?;
             tx.prepare_cached("INSERT INTO runs (experiment, id, bson) VALUES (?1, ?2, ?3)")?
                 .execute((experiment, run_id, &bytes))?;
             let seq = tx.last_insert_rowid();
@@ -364,4 +345,21 @@ impl Writer {
         });
         Ok(true)
     }
+}
+
+/// The BSON of a run `update` produced, or the error naming the update's
+/// first field if it cannot be stored (a NUL in a key, over 16 MiB).
+fn storable(doc: &Document, update: &Document) -> anyhow::Result<Vec<u8>> {
+    let bytes = encode::to_vec(doc).map_err(|err| Error::InvalidValue {
+        key: first_path(update),
+        reason: err.to_string(),
+    })?;
+    if bytes.len() > MAX_DOCUMENT_SIZE {
+        return Err(Error::DocumentTooLarge {
+            key: first_path(update),
+            size: bytes.len(),
+        }
+        .into());
+    }
+    Ok(bytes)
 }
