@@ -14,8 +14,8 @@ fi
 export YAMLETT_TEST_SERVER_BIN="${YAMLETT_TEST_SERVER_BIN:-$VENV_DIR/bin/secantusd-py}"
 # Journals of the outage tests stay out of the working tree.
 export YAMLETT_JOURNAL_DIR="${YAMLETT_JOURNAL_DIR:-$PWD/target/tmp/journal}"
-cargo test --all-targets "$@"
-cargo test --doc "$@"
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc "$@"
 # The README's first command: the quickstart on the embedded default store,
 # with no server and no configuration, in a scratch working directory.
 root="$PWD"

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::query::QueryError;
+use yamlett_query::QueryError;
 
 /// What went wrong, in a form a program can match on.
 ///

@@ -42,18 +42,9 @@ mod experiment;
 mod find_options;
 mod key;
 mod location;
-mod query;
 mod run;
 mod store;
 mod sync;
-
-/// The query engine's filter, for `benches/engine.rs` only: not part of the
-/// API, may change at any time.
-#[cfg(feature = "bench-internals")]
-#[doc(hidden)]
-pub mod internals {
-    pub use crate::query::filter::Filter;
-}
 
 pub use bson;
 pub use error::Error;
@@ -61,7 +52,7 @@ pub use experiment::{experiments, experiments_in, Experiment, ExperimentBuilder}
 pub use find_options::FindOptions;
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
-pub use query::QueryError;
 pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
 pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};
+pub use yamlett_query::QueryError;

@@ -11,9 +11,9 @@ use std::ops::Bound;
 
 use bson::{doc, Bson, Document};
 
-use crate::query::expr::type_name;
-use crate::query::update::{Update, UpdateContext};
 use crate::Error;
+use yamlett_query::type_name;
+use yamlett_query::{Update, UpdateContext};
 
 /// One pending write at a key.
 #[derive(Debug, Clone, PartialEq)]

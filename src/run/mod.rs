@@ -17,8 +17,8 @@ use self::buffer::{Buffer, Fold};
 use crate::experiment::Experiment;
 use crate::key::{self, METADATA_FIELD};
 use crate::location::Location;
-use crate::query::update::{Update, UpdateContext};
 use crate::{artifact, Error, FindOptions};
+use yamlett_query::{Update, UpdateContext};
 
 /// The experiment a run belongs to unless told otherwise.
 pub const DEFAULT_EXPERIMENT: &str = "runs";

@@ -26,8 +26,8 @@ use super::schema::retry_busy;
 use super::writelog::{self, Record};
 use super::writer::{Cached, Writer};
 use super::{decode, encode, json, MAX_DOCUMENT_SIZE};
-use crate::query::filter::Filter;
-use crate::query::update::{Update, UpdateContext};
+use yamlett_query::Filter;
+use yamlett_query::{Update, UpdateContext};
 
 /// Empty the own log after a fold once it is this long.
 const RESTART_BYTES: u64 = 4 << 20;

@@ -46,10 +46,10 @@ use bson::{Bson, Document, RawDocument};
 use rusqlite::Connection;
 
 use super::Store;
-use crate::query::filter::Filter;
-use crate::query::update::Update;
-use crate::query::QueryError;
 use crate::{Error, FindOptions};
+use yamlett_query::Filter;
+use yamlett_query::QueryError;
+use yamlett_query::Update;
 
 use schema::retry_busy;
 use writer::Writer;

@@ -14,12 +14,12 @@ use rusqlite::{Connection, Row};
 
 use super::decoder::Decoder;
 use super::{decode_raw as decode, invalid_query};
-use crate::query::aggregate::{Env, Pipeline};
-use crate::query::filter::Filter;
-use crate::query::projection::Projection;
-use crate::query::sort::SortSpec;
-use crate::query::QueryResult;
 use crate::FindOptions;
+use yamlett_query::Filter;
+use yamlett_query::Projection;
+use yamlett_query::QueryError;
+use yamlett_query::SortSpec;
+use yamlett_query::{Env, Pipeline};
 
 /// How many matches a `find` decodes on its own before handing the rest to
 /// a second thread: starting the thread (tens of µs) costs more than it
@@ -85,7 +85,7 @@ pub(super) struct FindQuery {
 
 impl FindQuery {
     /// Compiles the filter and options.
-    pub(super) fn parse(filter: &Document, options: &FindOptions) -> QueryResult<FindQuery> {
+    pub(super) fn parse(filter: &Document, options: &FindOptions) -> Result<FindQuery, QueryError> {
         Ok(FindQuery {
             filter: Filter::parse(filter)?,
             sort: options.sort.as_ref().map(SortSpec::parse).transpose()?,
@@ -286,7 +286,7 @@ impl Eq for Ranked<'_> {}
 /// A compiled aggregation, planned for the scan: a leading `$match` is
 /// evaluated on the raw bytes, so runs it rejects are never decoded, and a
 /// `$group` right after it reads the runs' raw bytes too (see
-/// [`GroupFeed`](crate::query::aggregate::GroupFeed)).
+/// [`GroupFeed`](yamlett_query::GroupFeed)).
 pub(super) struct AggregatePlan {
     /// The leading `$match`'s filter.
     filter: Option<Filter>,
@@ -297,7 +297,7 @@ pub(super) struct AggregatePlan {
 impl AggregatePlan {
     /// Compiles `pipeline`. The whole pipeline is compiled first, so errors
     /// are reported exactly as the engine reports them.
-    pub(super) fn parse(pipeline: &[Document]) -> QueryResult<AggregatePlan> {
+    pub(super) fn parse(pipeline: &[Document]) -> Result<AggregatePlan, QueryError> {
         let whole = Pipeline::parse(pipeline)?;
         if whole.leading_filter().is_none() {
             return Ok(AggregatePlan {

@@ -19,9 +19,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use super::schema::{retry_busy, Durability};
 use super::writelog::{self, OwnLog};
 use super::{decode, encode, first_path, invalid_query, json, MAX_DOCUMENT_SIZE};
-use crate::query::filter::Filter;
-use crate::query::update::{Update, UpdateContext};
 use crate::Error;
+use yamlett_query::Filter;
+use yamlett_query::{Update, UpdateContext};
 
 /// Starts the thread that folds what a writer logged once it has been idle
 /// for [`FOLD_INTERVAL`] (a training loop that stops flushing for a while

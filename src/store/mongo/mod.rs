@@ -24,8 +24,8 @@ use mongodb::sync::{Client, Collection, Database};
 
 use super::journal::{Entry, Journal};
 use super::Store;
-use crate::query::QueryError;
 use crate::{Error, FindOptions};
+use yamlett_query::QueryError;
 
 /// The database used when the URI's path names none.
 const DEFAULT_DATABASE: &str = "yamlett";
