@@ -272,7 +272,6 @@ impl Pipeline {
 
     /// Runs the pipeline over the input documents, with no foreign
     /// experiments.
-    #[cfg(test)]
     pub fn run(&self, input: impl Iterator<Item = Document>) -> QueryResult<Vec<Document>> {
         self.run_in(input, &Env::default())
     }
