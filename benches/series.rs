@@ -103,15 +103,18 @@ fn main() -> anyhow::Result<()> {
             series
         })
     });
-    group.bench_function(format!("series_sampled of {points} points to 1000 columns"), |b| {
-        b.iter(|| {
-            let chart = experiment
-                .series_sampled(run.id(), "metrics.loss", 1000, None)
-                .unwrap();
-            assert!(chart.values.contains(&1.0)); // the true maximum
-            chart
-        })
-    });
+    group.bench_function(
+        format!("series_sampled of {points} points to 1000 columns"),
+        |b| {
+            b.iter(|| {
+                let chart = experiment
+                    .series_sampled(run.id(), "metrics.loss", 1000, None)
+                    .unwrap();
+                assert!(chart.values.contains(&1.0)); // the true maximum
+                chart
+            })
+        },
+    );
     let open = Run::builder().uri(&uri).experiment("bench").open()?;
     let guard = open.enter();
     group.bench_function("log into an open guard", |b| {

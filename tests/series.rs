@@ -328,3 +328,67 @@ on_both_stores!(push_past_16_mib_names_log, |uri| {
     assert!(format!("{err}").contains("`log`"), "{err}");
     Ok(())
 });
+
+/// The same points logged through both stores give the same summaries,
+/// reads and samples, compared exactly (times aside: each store's points
+/// were logged at their own moment).
+#[test]
+fn both_stores_give_the_same_answers() -> anyhow::Result<()> {
+    let mongodb = common::mongodb_uri();
+    let dir = common::local_store();
+    let local = dir.path().to_str().unwrap().to_owned();
+    let name = common::unique("differential");
+    let id = common::unique("run");
+    let mut answers = Vec::new();
+    for uri in [&mongodb, &local] {
+        let run = Run::builder().uri(uri).experiment(&name).id(&id).open()?;
+        {
+            let _guard = run.enter();
+            for step in 0..4321_i64 {
+                run.log_at("m.loss", step * 2 + 1, value(step))?;
+                if step % 7 == 0 {
+                    run.log("m.rare", -value(step))?;
+                }
+            }
+        }
+        run.finish()?;
+        let experiment = Experiment::builder().uri(uri).name(&name).open()?;
+        let mut doc = experiment.find_one(doc! { "_id": &id })?.unwrap();
+        let meta = doc.remove("_yamlett").unwrap();
+        let listed = meta.as_document().unwrap().get("series").cloned();
+        let mut samples = Vec::new();
+        for (columns, range) in [
+            (1, None),
+            (100, None),
+            (9, Some(51..=4000)),
+            (3000, Some(-5..=7)),
+        ] {
+            for key in ["m.loss", "m.rare"] {
+                let s = experiment.series_sampled(&id, key, columns, range.clone())?;
+                samples.push((
+                    s.steps,
+                    s.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                ));
+            }
+        }
+        let whole = experiment.series(&id, "m.loss")?;
+        let bits: Vec<u64> = whole.values.iter().map(|v| v.to_bits()).collect();
+        let sorted = experiment.find_with(
+            doc! { "m.loss.count": { "$gt": 0_i64 } },
+            yamlett::FindOptions::new()
+                .sort(doc! { "m.rare.max": -1 })
+                .projection(doc! { "m": 1 }),
+        )?;
+        answers.push((
+            format!("{doc:?}"),
+            listed,
+            samples,
+            whole.steps,
+            bits,
+            format!("{sorted:?}"),
+        ));
+    }
+    let (local_answer, mongodb_answer) = (answers.pop().unwrap(), answers.pop().unwrap());
+    assert_eq!(mongodb_answer, local_answer);
+    Ok(())
+}

@@ -315,9 +315,8 @@ pub(super) fn check_document(doc: &Document, key: &str) -> Result<(), Error> {
         if i + 1 == segments.len() {
             return Err(Error::Conflict {
                 key: key.to_owned(),
-                reason: format!(
-                    "the run holds a stored value there: a series needs a key of its own"
-                ),
+                reason: "the run holds a stored value there: a series needs a key of its own"
+                    .to_owned(),
             });
         }
         match value {
