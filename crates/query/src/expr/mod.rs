@@ -14,6 +14,7 @@
 //! sorts below null), and borrowing lets `"$a.b"` read the input document
 //! without cloning it.
 
+mod accumulated;
 mod args;
 mod arith;
 mod array;
