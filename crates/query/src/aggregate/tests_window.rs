@@ -830,7 +830,7 @@ fn derivative_and_integral_over_numbers_and_dates() {
             doc! {"$integral": {"input": "$_id"}, "window": {"documents": ["unbounded", "current"]}},
             "t"
         ),
-        vec![bson!(0), bson!(1.5), bson!(6.5), bson!(10.0), bson!(23.5)]
+        vec![bson!(0.0), bson!(1.5), bson!(6.5), bson!(10.0), bson!(23.5)]
     );
     assert_eq!(
         ids(

@@ -629,7 +629,7 @@ fn fold_spans<S>(
                 return Ok(Bson::Null);
             }
             match &mut current {
-                Some((_, seen, last)) if seen == span => return Ok(last.clone()),
+                Some((_, seen, last)) if seen == span => Ok(last.clone()),
                 Some((state, seen, last)) if seen.start == span.start && seen.end <= span.end => {
                     for i in seen.end..span.end {
                         add(state, i)?;
