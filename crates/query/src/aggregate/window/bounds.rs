@@ -254,18 +254,21 @@ impl Window {
     }
 
     /// The span of positions each position of an `n`-document partition
-    /// sees. For range windows, `values` are the documents' `sortBy` values
-    /// (ascending), which must all be numbers, or all dates with a unit.
+    /// sees. Range windows read `sort_values`, the documents' `sortBy`
+    /// values (ascending), which must all be numbers, or all dates with a
+    /// unit; documents windows never ask for them.
     pub(super) fn spans(
         &self,
         n: usize,
-        values: &[Option<Bson>],
+        sort_values: &dyn Fn() -> QueryResult<Vec<Option<Bson>>>,
     ) -> QueryResult<Vec<Range<usize>>> {
         match self {
             Window::Documents(lower, upper) => Ok((0..n)
                 .map(|i| document_span(i, n, *lower, *upper))
                 .collect()),
-            Window::Range(lower, upper, unit) => range_spans(values, *lower, *upper, *unit),
+            Window::Range(lower, upper, unit) => {
+                range_spans(&sort_values()?, *lower, *upper, *unit)
+            }
         }
     }
 }

@@ -327,40 +327,30 @@ impl Function {
     ) -> QueryResult<Vec<Bson>> {
         match self {
             Function::Accumulate { spec, window } => {
-                let values = match window {
-                    Window::Range(..) => sort_values()?,
-                    Window::Documents(..) => Vec::new(),
-                };
-                let spans = window.spans(docs.len(), &values)?;
+                let spans = window.spans(docs.len(), sort_values)?;
                 accumulate(spec.as_ref(), docs, env, &spans)
             }
             Function::Endpoint {
                 input,
                 last,
                 window,
-            } => {
-                let values = match window {
-                    Window::Range(..) => sort_values()?,
-                    Window::Documents(..) => Vec::new(),
-                };
-                window
-                    .spans(docs.len(), &values)?
-                    .into_iter()
-                    .map(|span| {
-                        let at = if *last {
-                            span.end.checked_sub(1)
-                        } else {
-                            Some(span.start)
-                        };
-                        match at.filter(|_| !span.is_empty()).and_then(|i| docs.get(i)) {
-                            Some(doc) => Ok(input
-                                .eval(&env.ctx(doc))?
-                                .map_or(Bson::Null, Cow::into_owned)),
-                            None => Ok(Bson::Null),
-                        }
-                    })
-                    .collect()
-            }
+            } => window
+                .spans(docs.len(), sort_values)?
+                .into_iter()
+                .map(|span| {
+                    let at = if *last {
+                        span.end.checked_sub(1)
+                    } else {
+                        Some(span.start)
+                    };
+                    match at.filter(|_| !span.is_empty()).and_then(|i| docs.get(i)) {
+                        Some(doc) => Ok(input
+                            .eval(&env.ctx(doc))?
+                            .map_or(Bson::Null, Cow::into_owned)),
+                        None => Ok(Bson::Null),
+                    }
+                })
+                .collect(),
             Function::Series(function) => function.compute(docs, env, sort_values),
             Function::Rank { kind, key } => rank(*kind, key, docs),
             Function::Shift {

@@ -301,13 +301,7 @@ impl Series {
         let eval = |expr: &Expr, doc: &Document| -> QueryResult<Option<Bson>> {
             Ok(expr.eval(&env.ctx(doc))?.map(Cow::into_owned))
         };
-        let spans = |window: &Window| -> QueryResult<Vec<Range<usize>>> {
-            let values = match window {
-                Window::Range(..) => sort_values()?,
-                Window::Documents(..) => Vec::new(),
-            };
-            window.spans(docs.len(), &values)
-        };
+        let spans = |window: &Window| window.spans(docs.len(), sort_values);
         match self {
             Series::Locf(input) => {
                 let mut last = Bson::Null;
