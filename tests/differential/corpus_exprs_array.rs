@@ -376,6 +376,42 @@ fn arrays() -> Suite {
         over(ARRAYISH, bson!({ "$max": "$b" })),
         over(ARRAYISH, bson!({ "$min": "$b" })),
     ]);
+    // The accumulators as array expressions: $firstN & co over an array
+    // (anything else is refused), $median/$percentile over an array or a
+    // number.
+    for expr in [
+        bson!({ "$firstN": { "n": 2, "input": "$mixed" } }),
+        bson!({ "$lastN": { "n": 3, "input": "$mixed" } }),
+        bson!({ "$minN": { "n": 3, "input": "$mixed" } }),
+        bson!({ "$maxN": { "n": 2, "input": "$a" } }),
+        bson!({ "$firstN": { "n": 10, "input": "$e" } }),
+        bson!({ "$lastN": { "n": "$i", "input": "$a" } }),
+        bson!({ "$minN": { "n": 2.0, "input": "$b" } }),
+        bson!({ "$firstN": { "n": 1, "input": "$s" } }),
+        bson!({ "$firstN": { "n": 0, "input": "$a" } }),
+        bson!({ "$maxN": { "n": "$s", "input": "$a" } }),
+        bson!({ "$minN": { "input": "$a" } }),
+        bson!({ "$lastN": { "n": 1, "input": "$a", "x": 1 } }),
+        bson!({ "$median": { "input": "$mixed", "method": "approximate" } }),
+        bson!({ "$median": { "input": "$d", "method": "approximate" } }),
+        bson!({ "$median": { "input": "$s", "method": "approximate" } }),
+        bson!({ "$median": { "input": "$e", "method": "approximate" } }),
+        bson!({ "$percentile": { "input": "$b", "p": [0, 0.5, 1], "method": "approximate" } }),
+        bson!({ "$percentile": { "input": ["$i", "$l", "$d", "$z"], "p": [0.25, 0.75], "method": "approximate" } }),
+        bson!({ "$percentile": { "input": "$l", "p": [0.1], "method": "approximate" } }),
+        bson!({ "$percentile": { "input": "$a", "p": [1.5], "method": "approximate" } }),
+        bson!({ "$median": { "input": "$a" } }),
+        bson!({ "$map": { "input": "$nested", "in": { "$maxN": { "n": 1, "input": "$$this" } } } }),
+    ] {
+        cases.push(x(expr));
+    }
+    for expr in [
+        bson!({ "$firstN": { "n": 1, "input": { "$ifNull": ["$a", []] } } }),
+        bson!({ "$median": { "input": "$a", "method": "approximate" } }),
+        bson!({ "$percentile": { "input": "$b", "p": [0.5, 0.9], "method": "approximate" } }),
+    ] {
+        cases.push(over(ARRAYISH, expr));
+    }
     let deviations = vec![
         deviation(
             on("x1", bson!({ "$arrayElemAt": ["$docs.v", 1] })),

@@ -16,7 +16,7 @@ fn with_id(id: &str, mut d: Document) -> Document {
 }
 
 pub fn suites() -> Vec<Suite> {
-    vec![accumulators(), window()]
+    vec![accumulators(), window(), window_series()]
 }
 
 /// Groups `x` (int, long, double, null, missing), `y` (decimal, string,
@@ -466,6 +466,222 @@ fn window() -> Suite {
     Suite {
         name: "window",
         docs: window_docs(),
+        cases,
+        deviations,
+    }
+}
+
+/// A date `hours` after 2024-01-01T00:00Z.
+fn at_hour(hours: i64) -> Bson {
+    Bson::DateTime(bson::DateTime::from_millis(
+        1_704_067_200_000 + hours * 3_600_000,
+    ))
+}
+
+/// Series `s` (dates a day or more apart, gaps in `v`) and `u` (hours
+/// apart, a month boundary, a decimal); `n` is a numeric time axis.
+fn series_docs() -> Vec<Document> {
+    vec![
+        with_id("s1", doc! { "p": "s", "d": at_hour(0), "n": 0, "v": 1 }),
+        with_id("s2", doc! { "p": "s", "d": at_hour(24), "n": 1, "v": 2.5 }),
+        with_id("s3", doc! { "p": "s", "d": at_hour(72), "n": 3 }),
+        with_id("s4", doc! { "p": "s", "d": at_hour(84), "n": 4, "v": null }),
+        with_id("s5", doc! { "p": "s", "d": at_hour(168), "n": 7, "v": 4 }),
+        with_id(
+            "s6",
+            doc! { "p": "s", "d": at_hour(24 * 40), "n": 9, "v": 6_i64 },
+        ),
+        with_id("u1", doc! { "p": "u", "d": at_hour(743), "n": 1, "v": 3 }),
+        with_id("u2", doc! { "p": "u", "d": at_hour(745), "n": 2, "v": 5 }),
+        with_id("u3", doc! { "p": "u", "d": at_hour(746), "n": 4, "v": 11 }),
+    ]
+}
+
+/// `$setWindowFields` partitioned by `p`, sorted by `sort`, one output.
+fn series_swf(sort: &str, output: Document) -> Case {
+    agg(vec![
+        doc! { "$setWindowFields": { "partitionBy": "$p", "sortBy": { sort: 1 }, "output": { "r": output } } },
+    ])
+}
+
+fn window_series() -> Suite {
+    let mut cases = Vec::new();
+    // Time ranges: calendar units added to each document's date.
+    for (bounds, unit) in [
+        (bson!([-1, 0]), "day"),
+        (bson!([-2, 0]), "day"),
+        (bson!([0, 1]), "week"),
+        (bson!([-36, 0]), "hour"),
+        (bson!(["unbounded", -1]), "day"),
+        (bson!([-90, 0]), "minute"),
+    ] {
+        cases.push(series_swf(
+            "d",
+            doc! { "$push": "$_id", "window": { "range": bounds.clone(), "unit": unit } },
+        ));
+    }
+    cases.push(series_swf(
+        "d",
+        doc! { "$sum": "$v", "window": { "range": [-3, 0], "unit": "day" } },
+    ));
+    // Gap filling.
+    cases.extend([
+        series_swf("n", doc! { "$locf": "$v" }),
+        series_swf("d", doc! { "$locf": { "$multiply": ["$v", 2] } }),
+        series_swf("n", doc! { "$linearFill": "$v" }),
+        agg(vec![doc! { "$setWindowFields": { "sortBy": { "n": 1 }, "output": { "r": { "$locf": "$v" } } } }]),
+    ]);
+    // Rates and areas.
+    // (With a unit over dates the test server rounds differently: see the
+    // deviations.)
+    for (sort, unit) in [("n", None::<&str>)] {
+        for window in [
+            bson!([-1, 0]),
+            bson!(["unbounded", "current"]),
+            bson!([-1, 1]),
+        ] {
+            let mut args = doc! { "input": "$n" };
+            if let Some(unit) = unit {
+                args.insert("unit", unit);
+            }
+            cases.push(series_swf(
+                sort,
+                doc! { "$derivative": args.clone(), "window": { "documents": window.clone() } },
+            ));
+            cases.push(series_swf(
+                sort,
+                doc! { "$integral": args.clone(), "window": { "documents": window } },
+            ));
+        }
+    }
+    cases.push(series_swf("n", doc! { "$integral": { "input": "$n" } }));
+    cases.push(series_swf("d", doc! { "$integral": { "input": "$n", "unit": "hour" }, "window": { "range": [-1, 0], "unit": "day" } }));
+    // Exponential moving average of numbers only; $first of an expression.
+    cases.push(agg(vec![
+        doc! { "$match": { "p": "u" } },
+        doc! { "$setWindowFields": { "sortBy": { "n": 1 }, "output": { "r": { "$expMovingAvg": { "input": "$v", "alpha": 0.25 } } } } },
+        doc! { "$project": { "r": 1 } },
+    ]));
+    // $first reads only the window's first document (s1's n = 0 is never
+    // an end of a [1, 1] window, so 1 / n does not fail).
+    cases.push(agg(vec![
+        doc! { "$match": { "p": "s" } },
+        doc! { "$setWindowFields": { "sortBy": { "n": 1 }, "output": { "r": { "$first": { "$divide": [1, "$n"] }, "window": { "documents": [1, 1] } } } } },
+        doc! { "$project": { "r": 1 } },
+    ]));
+    // Errors that both refuse.
+    cases.extend([
+        series_swf("d", doc! { "$derivative": { "input": "$n" }, "window": { "documents": [-1, 0] } }),
+        series_swf("n", doc! { "$derivative": { "input": "$n", "unit": "day" }, "window": { "documents": [-1, 0] } }),
+        series_swf("n", doc! { "$derivative": { "input": "$v" }, "window": { "documents": [-1, 0] } }),
+        series_swf("n", doc! { "$sum": "$v", "window": { "range": [-1, 0], "unit": "day" } }),
+        series_swf("d", doc! { "$sum": "$v", "window": { "range": [-1, 0] } }),
+        series_swf("d", doc! { "$sum": "$v", "window": { "range": [-1, 0], "unit": "days" } }),
+        series_swf("d", doc! { "$sum": "$v", "window": { "range": [-1, 0], "unit": 1 } }),
+        series_swf("n", doc! { "$expMovingAvg": { "input": "$v", "N": 0 } }),
+        series_swf("n", doc! { "$expMovingAvg": { "input": "$v", "alpha": 1.5 } }),
+        series_swf("n", doc! { "$expMovingAvg": { "input": "$v" } }),
+        agg(vec![doc! { "$setWindowFields": { "output": { "r": { "$expMovingAvg": { "input": "$v", "N": 2 } } } } }]),
+    ]);
+    let only_r = |partition: &str, sort: &str, output: Document| {
+        agg(vec![
+            doc! { "$match": { "p": partition } },
+            doc! { "$setWindowFields": { "sortBy": { sort: 1 }, "output": { "r": output } } },
+            doc! { "$project": { "r": 1 } },
+        ])
+    };
+    let rs = |ids: &[&str], values: Vec<Bson>| {
+        Expected::Docs(
+            ids.iter()
+                .zip(values)
+                .map(|(id, r)| doc! { "_id": *id, "r": r })
+                .collect(),
+        )
+    };
+    let s_ids = ["s1", "s2", "s3", "s4", "s5", "s6"];
+    let u_ids = ["u1", "u2", "u3"];
+    let time_range = "$setWindowFields range windows with a unit (MongoDB 5.0-8.0, window_bounds.cpp): each bound is the current date plus that many units, as $dateAdd adds them (calendar months, quarters and years included)";
+    let unit_rule = "$derivative/$integral with a unit (MongoDB 5.0-8.0, window_function_exec_derivative.cpp, window_function_integral.cpp): computed in milliseconds with $subtract/$divide, then the rate multiplied (the area divided) by the unit's milliseconds";
+    let deviations = vec![
+        Deviation {
+            case: only_r("s", "n", doc! { "$expMovingAvg": { "input": "$v", "N": 3 } }),
+            manual: "$expMovingAvg: \"$expMovingAvg ignores non-numeric values, null values, and missing fields\" (MongoDB 5.0-8.0, AccumulatorExpMovingAvg: a non-numeric input leaves the average as it was)",
+            reason: "the server refuses a missing or null input (\"$expMovingAvg input must be numeric\")",
+            expected: rs(&s_ids, vec![bson!(1.0), bson!(1.75), bson!(1.75), bson!(1.75), bson!(2.875), bson!(4.4375)]),
+        },
+        Deviation {
+            case: agg(vec![
+                doc! { "$match": { "_id": { "$in": ["u1", "u2"] } } },
+                doc! { "$setWindowFields": { "sortBy": { "n": 1 }, "output": {
+                    "pop": { "$covariancePop": ["$n", "$v"] },
+                    "samp": { "$covarianceSamp": ["$n", "$v"], "window": { "documents": ["unbounded", "current"] } },
+                } } },
+                doc! { "$project": { "pop": 1, "samp": 1 } },
+            ]),
+            manual: "$covariancePop/$covarianceSamp (MongoDB 5.0-8.0): the population (sample) covariance of the numeric [x, y] pairs in the window, a double; null without pairs (or, for the sample, with one)",
+            reason: "the server does not implement $covariancePop/$covarianceSamp",
+            // (1, 3) and (2, 5): means 1.5 and 4, co-moment 1.
+            expected: Expected::Docs(vec![
+                doc! { "_id": "u1", "pop": 0.5, "samp": null },
+                doc! { "_id": "u2", "pop": 0.5, "samp": 1.0 },
+            ]),
+        },
+        Deviation {
+            case: only_r("s", "d", doc! { "$push": "$_id", "window": { "range": [-1, "unbounded"], "unit": "month" } }),
+            manual: time_range,
+            reason: "the server refuses month, quarter and year units",
+            expected: rs(&s_ids, vec![
+                bson!(["s1", "s2", "s3", "s4", "s5", "s6"]), bson!(["s1", "s2", "s3", "s4", "s5", "s6"]),
+                bson!(["s1", "s2", "s3", "s4", "s5", "s6"]), bson!(["s1", "s2", "s3", "s4", "s5", "s6"]),
+                bson!(["s1", "s2", "s3", "s4", "s5", "s6"]), bson!(["s6"]),
+            ]),
+        },
+        Deviation {
+            case: only_r("u", "d", doc! { "$push": "$_id", "window": { "range": [0, 0], "unit": "quarter" } }),
+            manual: time_range,
+            reason: "the server refuses month, quarter and year units",
+            expected: rs(&u_ids, vec![bson!(["u1"]), bson!(["u2"]), bson!(["u3"])]),
+        },
+        Deviation {
+            case: only_r("s", "d", doc! { "$linearFill": "$v" }),
+            manual: "$linearFill (MongoDB 5.3-8.0): the sortBy field may be numeric or a date; gaps are filled by $subtract/$multiply/$divide/$add over the sortBy values (milliseconds for dates)",
+            reason: "the server refuses a date sortBy",
+            expected: rs(&s_ids, vec![bson!(1), bson!(2.5), bson!(3.0), bson!(3.125), bson!(4), bson!(6_i64)]),
+        },
+        Deviation {
+            case: only_r("u", "d", doc! { "$derivative": { "input": "$n", "unit": "hour" }, "window": { "documents": [-1, 0] } }),
+            manual: unit_rule,
+            reason: "the server rounds as if it divided by the run in hours (0.5 where (2 / 7200000) * 3600000 is 0.49999999999999994)",
+            expected: rs(&u_ids, vec![Bson::Null, bson!(0.49999999999999994), bson!(1.9999999999999998)]),
+        },
+        Deviation {
+            case: only_r("u", "d", doc! { "$integral": { "input": "$n", "unit": "day" }, "window": { "documents": [-1, 1] } }),
+            manual: unit_rule,
+            reason: "the server's areas carry a rounding error (0.12500000000363798 for 0.125)",
+            expected: rs(&u_ids, vec![bson!(0.125), bson!(0.25), bson!(0.125)]),
+        },
+        Deviation {
+            case: series_swf("n", doc! { "$derivative": { "input": "$n" } }),
+            manual: "$derivative: window bounds are required (MongoDB 5.0-8.0: \"$derivative requires explicit window bounds\")",
+            reason: "the server takes the whole partition",
+            expected: Expected::Error,
+        },
+        Deviation {
+            case: series_swf("d", doc! { "$sum": "$v", "window": { "range": [-1.5, 0], "unit": "day" } }),
+            manual: "$setWindowFields range with a unit (MongoDB 5.0-8.0, window_bounds.cpp): \"With 'unit', range-based bounds must be an integer\"",
+            reason: "the server accepts a fractional bound",
+            expected: Expected::Error,
+        },
+        Deviation {
+            case: series_swf("d", doc! { "$sum": "$v", "window": { "documents": [-1, 0], "unit": "day" } }),
+            manual: "$setWindowFields window (MongoDB 5.0-8.0, window_bounds.cpp): \"Window bounds can only specify 'unit' with range-based bounds.\"",
+            reason: "the server ignores the unit",
+            expected: Expected::Error,
+        },
+    ];
+    Suite {
+        name: "window_series",
+        docs: series_docs(),
         cases,
         deviations,
     }

@@ -9,8 +9,8 @@
 //! entry. The families live in submodules.
 
 mod basic;
-mod n;
-mod quantile;
+pub(crate) mod n;
+pub(crate) mod quantile;
 mod stats;
 mod top_bottom;
 
@@ -55,6 +55,11 @@ pub(crate) trait AccumulatorSpec: std::fmt::Debug + Send + Sync {
         Bson::Null
     }
 }
+
+/// Compiles one expression of an accumulator's argument: in the variables
+/// of a stage (`$group`, windows) or of an enclosing expression (the array
+/// expressions built on accumulators, `{$maxN: {n, input}}`).
+pub(crate) type Compile<'s> = dyn FnMut(&Bson) -> QueryResult<Expr> + 's;
 
 /// Parses an accumulator's argument; gets the accumulator's name.
 type Parser = fn(&'static str, &Bson, &ParseCtx) -> QueryResult<Box<dyn AccumulatorSpec>>;

@@ -18,7 +18,7 @@
 //! define (`$lookup`'s `let`); at run time the [`Env`] holds their values
 //! in the same order.
 
-mod accumulators;
+pub(crate) mod accumulators;
 mod bucket;
 mod bucket_auto;
 mod facet;

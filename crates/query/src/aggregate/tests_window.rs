@@ -369,8 +369,13 @@ fn range_windows_over_a_numeric_sort_by() {
         ),
         "Range-based bounds require sortBy a single field"
     );
-    assert!(error(doc! {"sortBy": {"t": 1}, "output": {"r": {"$sum": 1, "window": {"range": [-1, 0], "unit": "day"}}}})
-        .contains("not supported"));
+    // A unit needs dates in the sortBy field.
+    assert_eq!(
+        error(
+            doc! {"sortBy": {"t": 1}, "output": {"r": {"$sum": 1, "window": {"range": [-1, 0], "unit": "day"}}}}
+        ),
+        "Invalid range: Expected the sortBy field to be a Date, but it was int"
+    );
 }
 
 #[test]
@@ -453,10 +458,10 @@ fn stage_errors_match_the_server() {
         error(doc! {"sortBy": {"t": 1}, "output": {"r": {"$sum": 1}, "r.s": {"$sum": 1}}}),
         "$setWindowFields 'output' specification contains two conflicting paths"
     );
-    assert!(error(
-        doc! {"sortBy": {"t": 1}, "output": {"r": {"$expMovingAvg": {"input": "$v", "N": 2}}}}
-    )
-    .contains("not supported"));
+    assert!(
+        error(doc! {"sortBy": {"t": 1}, "output": {"r": {"$minMaxScalar": {"input": "$v"}}}})
+            .contains("not supported")
+    );
     assert_eq!(
         error(doc! {"sortBy": {"t": 1}}),
         "BSON field '$setWindowFields.output' is missing but a required field"
@@ -599,5 +604,305 @@ mod fuzz {
             let docs = docs.into_iter().map(|(a, b)| doc! {"a": a, "b": b}).collect::<Vec<_>>();
             let _ = run_on(docs, spec);
         }
+    }
+}
+
+/// Days since 2024-01-01 as dates, `v` numbers with gaps: the series suite.
+fn series() -> Vec<Document> {
+    let day = |d: f64| {
+        Bson::DateTime(bson::DateTime::from_millis(
+            (1_704_067_200_000.0 + d * 86_400_000.0) as i64,
+        ))
+    };
+    vec![
+        doc! {"_id": 1, "t": 0, "d": day(0.0), "v": 1},
+        doc! {"_id": 2, "t": 1, "d": day(1.0), "v": 2.5},
+        doc! {"_id": 3, "t": 3, "d": day(3.0)},
+        doc! {"_id": 4, "t": 4, "d": day(3.5), "v": null},
+        doc! {"_id": 5, "t": 7, "d": day(7.0), "v": 4},
+    ]
+}
+
+/// The `r` of each series document for one output, sorted by `sort`.
+fn series_column(sort: &str, output: Document) -> QueryResult<Vec<Bson>> {
+    let stage = doc! {"sortBy": {sort: 1}, "output": {"r": output}};
+    Ok(run_on(series(), stage)?
+        .iter()
+        .map(|d| d.get("r").cloned().unwrap_or(Bson::Null))
+        .collect())
+}
+
+#[test]
+fn range_windows_with_a_unit_count_calendar_units_on_dates() {
+    let ids =
+        |window: Document| series_column("d", doc! {"$push": "$_id", "window": window}).unwrap();
+    // Server: the same, including 3.5 days falling in [-1, 0] day of day 4? no: of day 3.5.
+    assert_eq!(
+        ids(doc! {"range": [-1, 0], "unit": "day"}),
+        vec![
+            bson!([1]),
+            bson!([1, 2]),
+            bson!([3]),
+            bson!([3, 4]),
+            bson!([5])
+        ]
+    );
+    assert_eq!(
+        ids(doc! {"range": [-36, 0], "unit": "hour"}),
+        vec![
+            bson!([1]),
+            bson!([1, 2]),
+            bson!([3]),
+            bson!([3, 4]),
+            bson!([5])
+        ]
+    );
+    assert_eq!(
+        ids(doc! {"range": ["unbounded", -1], "unit": "week"}),
+        vec![bson!([]), bson!([]), bson!([]), bson!([]), bson!([1])]
+    );
+    assert_eq!(
+        ids(doc! {"range": [0, 1], "unit": "month"}),
+        vec![
+            bson!([1, 2, 3, 4, 5]),
+            bson!([2, 3, 4, 5]),
+            bson!([3, 4, 5]),
+            bson!([4, 5]),
+            bson!([5])
+        ]
+    );
+    let message = |window: Document| {
+        series_column("d", doc! {"$sum": 1, "window": window})
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    assert_eq!(
+        message(doc! {"range": [-1.5, 0], "unit": "day"}),
+        "With 'unit', range-based bounds must be an integer"
+    );
+    assert_eq!(
+        message(doc! {"range": [-1, 0], "unit": 1}),
+        "'unit' must be a string"
+    );
+    assert!(
+        message(doc! {"range": [-1, 0], "unit": "days"}).contains("unknown time unit value: days")
+    );
+    // Dates without a unit are not numbers.
+    assert_eq!(
+        message(doc! {"range": [-1, 0]}),
+        "Invalid range: Expected the sortBy field to be a number, but it was date"
+    );
+}
+
+#[test]
+fn first_and_last_read_only_the_window_ends() {
+    // $size fails on every document but the last: $last over [0, 1] reads
+    // only each window's last document, which has an array from id 4 on.
+    let mut docs = series();
+    docs[4].insert("a", bson!([1, 2]));
+    docs[3].insert("a", bson!([1]));
+    let stage = doc! {"sortBy": {"t": 1}, "output": {"r": {"$last": {"$size": "$a"}, "window": {"documents": [1, 1]}}}};
+    assert!(run_on(docs.clone(), stage).is_err()); // id 1's window ends at id 2, no array
+    let stage = doc! {"sortBy": {"t": 1}, "output": {"r": {"$first": {"$size": "$a"}, "window": {"documents": [3, 4]}}}};
+    let out = run_on(docs, stage).unwrap();
+    let r: Vec<_> = out.iter().map(|d| d.get("r").cloned().unwrap()).collect();
+    assert_eq!(
+        r,
+        vec![bson!(1), bson!(2), Bson::Null, Bson::Null, Bson::Null]
+    );
+    // Missing at the end is null; the default window is the partition.
+    assert_eq!(
+        series_column("t", doc! {"$last": "$v", "window": {"documents": [0, 2]}}).unwrap(),
+        vec![Bson::Null, bson!(null), bson!(4), bson!(4), bson!(4)]
+    );
+    assert_eq!(
+        series_column("t", doc! {"$first": "$v"}).unwrap(),
+        vec![bson!(1); 5]
+    );
+}
+
+#[test]
+fn locf_and_linear_fill_fill_the_gaps() {
+    assert_eq!(
+        series_column("t", doc! {"$locf": "$v"}).unwrap(),
+        vec![bson!(1), bson!(2.5), bson!(2.5), bson!(2.5), bson!(4)]
+    );
+    // Between (1, 2.5) and (7, 4): 2.5 + (x - 1) * 1.5 / 6.
+    assert_eq!(
+        series_column("t", doc! {"$linearFill": "$v"}).unwrap(),
+        vec![bson!(1), bson!(2.5), bson!(3.0), bson!(3.25), bson!(4)]
+    );
+    // Over dates the run is in milliseconds; the shape is the same.
+    assert_eq!(
+        series_column("d", doc! {"$linearFill": "$v"}).unwrap(),
+        vec![bson!(1), bson!(2.5), bson!(3.0), bson!(3.125), bson!(4)]
+    );
+    let message = |output: Document| series_column("t", output).unwrap_err().message().to_owned();
+    assert!(message(doc! {"$locf": "$v", "window": {"documents": [-1, 0]}}).contains("'window'"));
+    assert!(message(doc! {"$linearFill": "$_id", "x": 1}).contains("unexpected argument: x"));
+    let stage = doc! {"output": {"r": {"$linearFill": "$v"}}};
+    assert!(run_on(series(), stage).is_err());
+}
+
+#[test]
+fn exp_moving_avg_weights_each_number_alpha() {
+    // alpha = 2 / (N + 1) = 0.5 for N = 3; non-numbers keep the average.
+    assert_eq!(
+        series_column("t", doc! {"$expMovingAvg": {"input": "$v", "N": 3}}).unwrap(),
+        vec![
+            bson!(1.0),
+            bson!(1.75),
+            bson!(1.75),
+            bson!(1.75),
+            bson!(2.875)
+        ]
+    );
+    assert_eq!(
+        series_column("t", doc! {"$expMovingAvg": {"input": "$v", "alpha": 0.25}}).unwrap(),
+        vec![
+            bson!(1.0),
+            bson!(1.375),
+            bson!(1.375),
+            bson!(1.375),
+            bson!(2.03125)
+        ]
+    );
+    // A decimal input makes the result decimal.
+    let out = run_on(
+        vec![doc! {"_id": 1, "t": 1, "v": 1}, doc! {"_id": 2, "t": 2, "v": Bson::Decimal128("2".parse().unwrap())}],
+        doc! {"sortBy": {"t": 1}, "output": {"r": {"$expMovingAvg": {"input": "$v", "alpha": 0.5}}}},
+    )
+    .unwrap();
+    match out[1].get("r") {
+        Some(Bson::Decimal128(d)) => assert_eq!(crate::compare::decimal_to_f64(d), 1.5),
+        other => panic!("{other:?}"),
+    }
+    let message = |arg: Bson| {
+        series_column("t", doc! {"$expMovingAvg": arg})
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    assert!(message(bson!({"input": "$v", "N": 0})).contains("greater than zero"));
+    assert!(message(bson!({"input": "$v", "N": 1.5})).contains("must be an integer"));
+    assert!(message(bson!({"input": "$v", "alpha": 1})).contains("between 0 and 1"));
+    assert!(message(bson!({"input": "$v"})).contains("exactly two fields"));
+    assert!(message(bson!({"input": "$v", "N": 2, "alpha": 0.5})).contains("exactly two fields"));
+    let stage = doc! {"output": {"r": {"$expMovingAvg": {"input": "$v", "N": 2}}}};
+    assert!(run_on(series(), stage).is_err());
+}
+
+#[test]
+fn derivative_and_integral_over_numbers_and_dates() {
+    let ids = |output: Document, sort: &str| series_column(sort, output).unwrap();
+    // (id - previous id) / (t - previous t); the first window has one document.
+    assert_eq!(
+        ids(
+            doc! {"$derivative": {"input": "$_id"}, "window": {"documents": [-1, 0]}},
+            "t"
+        ),
+        vec![
+            Bson::Null,
+            bson!(1.0),
+            bson!(0.5),
+            bson!(1.0),
+            bson!(1.0 / 3.0)
+        ]
+    );
+    // Per day over dates.
+    assert_eq!(
+        ids(
+            doc! {"$derivative": {"input": "$_id", "unit": "day"}, "window": {"documents": [-1, 0]}},
+            "d"
+        ),
+        vec![
+            Bson::Null,
+            bson!(1.0),
+            bson!(0.5),
+            bson!(2.0),
+            bson!(1.0 / 3.5)
+        ]
+    );
+    // Trapezoids of the ids: running total.
+    assert_eq!(
+        ids(
+            doc! {"$integral": {"input": "$_id"}, "window": {"documents": ["unbounded", "current"]}},
+            "t"
+        ),
+        vec![bson!(0.0), bson!(1.5), bson!(6.5), bson!(10.0), bson!(23.5)]
+    );
+    assert_eq!(
+        ids(
+            doc! {"$integral": {"input": "$_id", "unit": "day"}, "window": {"documents": ["unbounded", "current"]}},
+            "d"
+        ),
+        vec![bson!(0.0), bson!(1.5), bson!(6.5), bson!(8.25), bson!(24.0)]
+    );
+    let message = |output: Document, sort: &str| {
+        series_column(sort, output)
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    assert_eq!(
+        message(doc! {"$derivative": {"input": "$_id"}}, "t"),
+        "$derivative requires explicit window bounds"
+    );
+    assert_eq!(
+        message(
+            doc! {"$derivative": {"input": "$_id"}, "window": {"documents": [-1, 0]}},
+            "d"
+        ),
+        "$derivative where the sortBy is a Date requires an 'unit'"
+    );
+    assert_eq!(
+        message(
+            doc! {"$derivative": {"input": "$_id", "unit": "day"}, "window": {"documents": [-1, 0]}},
+            "t"
+        ),
+        "$derivative with 'unit' expects the sortBy field to be a Date"
+    );
+    assert!(message(
+        doc! {"$derivative": {"input": "$_id", "unit": "month"}, "window": {"documents": [-1, 0]}},
+        "d"
+    )
+    .contains("'week' or smaller"));
+    assert_eq!(
+        message(
+            doc! {"$derivative": {"input": "$v"}, "window": {"documents": [-1, 0]}},
+            "t"
+        ),
+        "$derivative input must not be null or missing"
+    );
+    assert!(message(doc! {"$integral": {"input": "$v"}}, "t").contains("must be numeric"));
+}
+
+#[test]
+fn covariances_of_numeric_pairs() {
+    let cov = |name: &str, window: Bson| {
+        let mut output = doc! {name: ["$t", "$_id"]};
+        output.insert("window", doc! {"documents": window});
+        series_column("t", output).unwrap()
+    };
+    // t = 0, 1, 3, 4, 7 and id = 1..5: means 3 and 3, sum of products 17.
+    assert_eq!(
+        cov("$covariancePop", bson!(["unbounded", "unbounded"]))[0],
+        bson!(3.4)
+    );
+    assert_eq!(
+        cov("$covarianceSamp", bson!(["unbounded", "unbounded"]))[0],
+        bson!(4.25)
+    );
+    // One pair: the population covariance is 0, the sample one null.
+    assert_eq!(cov("$covariancePop", bson!([0, 0]))[0], bson!(0.0));
+    assert_eq!(cov("$covarianceSamp", bson!([0, 0]))[0], Bson::Null);
+    // Pairs with a non-number are skipped.
+    let out = series_column("t", doc! {"$covariancePop": ["$v", "$_id"]}).unwrap();
+    // v = 1, 2.5, 4 at ids 1, 2, 5: means 2.5 and 8/3.
+    let expected = ((1.0 - 2.5) * (1.0 - 8.0 / 3.0) + 0.0 + (4.0 - 2.5) * (5.0 - 8.0 / 3.0)) / 3.0;
+    match &out[0] {
+        Bson::Double(x) => assert!((x - expected).abs() < 1e-12, "{x}"),
+        other => panic!("{other}"),
     }
 }

@@ -8,6 +8,7 @@
 
 mod bounds;
 mod functions;
+mod series;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -14,6 +14,7 @@
 //! sorts below null), and borrowing lets `"$a.b"` read the input document
 //! without cloning it.
 
+mod accumulated;
 mod args;
 mod arith;
 mod array;
@@ -54,6 +55,7 @@ use crate::path::RawDoc;
 use crate::{QueryError, QueryResult};
 
 pub(crate) use arith::{add_numbers, Num};
+pub(crate) use date::{arith::add as add_to_date, zone::Zone, Unit as TimeUnit};
 pub(crate) use decimal::Dec;
 pub use ops::type_name;
 use ops::OpDef;
@@ -264,6 +266,17 @@ impl Expr {
     pub(crate) fn eval<'a>(&'a self, ctx: &Ctx<'a>) -> QueryResult<Value<'a>> {
         self.node.eval(ctx)
     }
+}
+
+/// Applies an ordinary operator to evaluated arguments (`"$subtract"`,
+/// `[a, b]`): for the window functions the server defines by the
+/// operators' arithmetic (`$derivative`, `$integral`, `$linearFill`), so
+/// their result types follow the operators' rules. `None` is "missing".
+pub(crate) fn apply_operator(name: &str, args: &[Bson]) -> QueryResult<Option<Bson>> {
+    let def = ops::lookup(name)
+        .ok_or_else(|| QueryError::new(format!("Unrecognized expression '{name}'")))?;
+    let values = args.iter().map(|a| Some(Cow::Borrowed(a))).collect();
+    Ok((def.eval)(values)?.map(Cow::into_owned))
 }
 
 /// Aggregation truthiness: false, null, missing, undefined and numeric zero

@@ -14,8 +14,8 @@ use bson::Bson;
 
 use super::date::{arith as date_arith, format as date_format, parse as date_parse, parts, trunc};
 use super::{
-    convert, fields, is_truthy, regex_ops, replace, sort_array, switch, trim, vars, zip, Ctx, Node,
-    Scope, Value,
+    accumulated, convert, fields, is_truthy, regex_ops, replace, sort_array, switch, trim, vars,
+    zip, Ctx, Node, Scope, Value,
 };
 use crate::{QueryError, QueryResult};
 
@@ -75,6 +75,13 @@ pub(crate) static SPECIAL_FORMS: &[(&str, ParseFn)] = &[
     ("$reduce", vars::parse_reduce),
     ("$zip", zip::parse_zip),
     ("$sortArray", sort_array::parse_sort_array),
+    // Accumulators over one array (or number).
+    ("$firstN", accumulated::parse_first_n),
+    ("$lastN", accumulated::parse_last_n),
+    ("$minN", accumulated::parse_min_n),
+    ("$maxN", accumulated::parse_max_n),
+    ("$median", accumulated::parse_median),
+    ("$percentile", accumulated::parse_percentile),
     ("$getField", fields::parse_get_field),
     ("$setField", fields::parse_set_field),
     ("$unsetField", fields::parse_unset_field),

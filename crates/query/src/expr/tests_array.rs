@@ -361,3 +361,100 @@ fn zip() {
     assert!(err(bson!({"$zip": {"inputs": ["$a"], "useLongestLength": 1}})).contains("bool"));
     assert!(err(bson!({"$zip": {"inputs": "$a"}})).contains("array of expressions"));
 }
+
+#[test]
+fn n_family_as_array_expressions() {
+    let d = doc! {"m": [3, null, 1, "x", 2, 1.0], "k": 2, "n": null};
+    let run = |spec: Bson| eval(spec, &d);
+    // firstN/lastN keep null; minN/maxN skip it and order by the BSON order.
+    assert_eq!(
+        run(bson!({"$firstN": {"n": 3, "input": "$m"}})).unwrap(),
+        Some(bson!([3, null, 1]))
+    );
+    assert_eq!(
+        run(bson!({"$lastN": {"n": "$k", "input": "$m"}})).unwrap(),
+        Some(bson!([2, 1.0]))
+    );
+    assert_eq!(
+        run(bson!({"$minN": {"n": 2, "input": "$m"}})).unwrap(),
+        Some(bson!([1, 1.0]))
+    );
+    assert_eq!(
+        run(bson!({"$maxN": {"n": 2, "input": "$m"}})).unwrap(),
+        Some(bson!(["x", 3]))
+    );
+    assert_eq!(
+        run(bson!({"$maxN": {"n": 10, "input": []}})).unwrap(),
+        Some(bson!([]))
+    );
+    // $$this inside $map reaches the argument's expressions.
+    assert_eq!(
+        run(bson!({"$map": {"input": [[5, 6, 7]], "in": {"$lastN": {"n": 1, "input": "$$this"}}}}))
+            .unwrap(),
+        Some(bson!([[7]]))
+    );
+    let message = |spec: Bson| run(spec).unwrap_err().message().to_owned();
+    // The input must be an array: null and missing too.
+    for input in [bson!("$n"), bson!("$nope"), bson!(5)] {
+        assert_eq!(
+            message(bson!({"$firstN": {"n": 1, "input": input}})),
+            "Input must be an array"
+        );
+    }
+    // n is checked first, with the accumulator's messages.
+    assert_eq!(
+        message(bson!({"$minN": {"n": 0, "input": "$n"}})),
+        "'n' must be greater than 0, found 0"
+    );
+    assert!(message(bson!({"$maxN": {"n": "2", "input": "$m"}})).starts_with("Value for 'n'"));
+    assert_eq!(
+        message(bson!({"$maxN": {"input": "$m"}})),
+        "Missing value for 'n'"
+    );
+    assert_eq!(
+        message(bson!({"$maxN": {"n": 1, "input": "$m", "x": 1}})),
+        "Unknown argument for 'n' operator: x"
+    );
+}
+
+#[test]
+fn median_and_percentile_as_expressions() {
+    let d = doc! {"m": [4, null, 1, "x", 3.5, 2_i64, f64::NAN], "e": [], "one": 7, "nan": f64::NAN};
+    let run = |spec: Bson| eval(spec, &d).unwrap();
+    let median = |input: Bson| run(bson!({"$median": {"input": input, "method": "approximate"}}));
+    // Nearest rank over the numbers (NaN and non-numbers skipped), as doubles.
+    assert_eq!(median(bson!("$m")), Some(bson!(2.0)));
+    assert_eq!(
+        run(
+            bson!({"$percentile": {"input": "$m", "p": [0, 0.5, 0.75, 1], "method": "approximate"}})
+        ),
+        Some(bson!([1.0, 2.0, 3.5, 4.0]))
+    );
+    // A number is every percentile of itself, NaN included.
+    assert_eq!(median(bson!("$one")), Some(bson!(7.0)));
+    assert!(matches!(median(bson!("$nan")), Some(Bson::Double(x)) if x.is_nan()));
+    assert_eq!(
+        run(bson!({"$percentile": {"input": "$one", "p": [0.1, 0.9], "method": "approximate"}})),
+        Some(bson!([7.0, 7.0]))
+    );
+    // No numbers: null (an array of nulls for $percentile).
+    for input in [bson!("$e"), bson!("$nope"), bson!("str"), bson!(null)] {
+        assert_eq!(median(input.clone()), Some(Bson::Null));
+        assert_eq!(
+            run(bson!({"$percentile": {"input": input, "p": [0.5, 1], "method": "approximate"}})),
+            Some(bson!([null, null]))
+        );
+    }
+    // An array literal of expressions.
+    assert_eq!(median(bson!(["$one", 1, 10])), Some(bson!(7.0)));
+    // The accumulators' parse errors.
+    let message = |spec: Bson| eval(spec, &d).unwrap_err().message().to_owned();
+    assert_eq!(
+        message(bson!({"$median": {"input": "$m"}})),
+        "BSON field '$median.method' is missing but a required field"
+    );
+    assert_eq!(
+        message(bson!({"$percentile": {"input": "$m", "p": [2], "method": "approximate"}})),
+        "The $percentile 'p' field must be an array of numbers from [0.0, 1.0], but found: 2"
+    );
+}

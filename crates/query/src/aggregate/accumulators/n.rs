@@ -3,13 +3,18 @@
 //! `$firstN`/`$lastN` keep null and turn missing into null; `$minN`/`$maxN`
 //! ignore null and missing. `n` is evaluated once per group (it may depend
 //! on the group's `_id`) and must be a positive integer.
+//!
+//! The same four are array expressions (`{$project: {top: {$maxN: {n: 2,
+//! input: "$scores"}}}}`): as the server's `ExpressionFromAccumulatorN`
+//! does, the expression runs these accumulators over the array's elements
+//! ([`NSpec::over_array`]), so both forms share one parser and one state.
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use bson::Bson;
 
-use super::{eval_owned, object_argument, shown, Accumulator, AccumulatorSpec};
+use super::{eval_owned, object_argument, shown, Accumulator, AccumulatorSpec, Compile};
 use crate::aggregate::ParseCtx;
 use crate::compare::compare;
 use crate::expr::{Ctx, Expr, Num, Value};
@@ -30,7 +35,7 @@ enum Kind {
 
 /// A parsed `{n, input}`.
 #[derive(Debug)]
-struct NSpec {
+pub(crate) struct NSpec {
     /// Which accumulator.
     kind: Kind,
     /// The `n` expression.
@@ -107,12 +112,38 @@ fn parse_n(
     ctx: &ParseCtx,
     kind: Kind,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
+    Ok(Box::new(parse_spec(name, arg, &mut |v| ctx.expr(v), kind)?))
+}
+
+/// Parses the expression `{$firstN | $lastN | $minN | $maxN: {n, input}}`
+/// (`name` says which), compiling its expressions with `compile`.
+pub(crate) fn parse_expression(
+    name: &str,
+    arg: &Bson,
+    compile: &mut Compile<'_>,
+) -> QueryResult<NSpec> {
+    let kind = match name {
+        "$firstN" => Kind::First,
+        "$lastN" => Kind::Last,
+        "$minN" => Kind::Min,
+        "$maxN" => Kind::Max,
+        other => {
+            return Err(QueryError::new(format!(
+                "Unrecognized expression '{other}'"
+            )))
+        }
+    };
+    parse_spec(name, arg, compile, kind)
+}
+
+/// Parses `{n, input}`, compiling each expression with `compile`.
+fn parse_spec(name: &str, arg: &Bson, compile: &mut Compile<'_>, kind: Kind) -> QueryResult<NSpec> {
     let spec = object_argument(name, arg)?;
     let (mut n, mut input) = (None, None);
     for (field, value) in spec {
         match field.as_str() {
-            "n" => n = Some(ctx.expr(value)?),
-            "input" => input = Some(ctx.expr(value)?),
+            "n" => n = Some(compile(value)?),
+            "input" => input = Some(compile(value)?),
             other => {
                 return Err(QueryError::new(format!(
                     "Unknown argument for 'n' operator: {other}"
@@ -122,7 +153,25 @@ fn parse_n(
     }
     let n = n.ok_or_else(|| QueryError::new("Missing value for 'n'"))?;
     let input = input.ok_or_else(|| QueryError::new("Missing value for 'input'"))?;
-    Ok(Box::new(NSpec { kind, n, input }))
+    Ok(NSpec { kind, n, input })
+}
+
+impl NSpec {
+    /// The expression form: `n` and `input` evaluated against the document,
+    /// then the accumulator run over the elements of `input`, which must be
+    /// an array (null and missing too are refused, as by the server).
+    pub(crate) fn over_array(&self, ctx: &Ctx<'_>) -> QueryResult<Bson> {
+        let mut state = self.start(ctx)?;
+        match self.input.eval(ctx)?.as_deref() {
+            Some(Bson::Array(items)) => {
+                for item in items {
+                    state.add(Some(item))?;
+                }
+                state.finish()
+            }
+            _ => Err(QueryError::new("Input must be an array")),
+        }
+    }
 }
 
 /// Checks an evaluated `n`: a number with an integral value, above zero.

@@ -7,10 +7,16 @@
 //! `p = 0` and the largest for `p = 1`. That is what we compute, at every
 //! size. Numbers of every type count as doubles, NaN is skipped, anything
 //! else is ignored, and the results are doubles.
+//!
+//! Both are also expressions (MongoDB 7.0+), over an array or a single
+//! number of the current document ([`Quantile::over_value`]): the same
+//! parser and the same nearest-rank answer, as the server's
+//! `ExpressionFromAccumulatorQuantile` uses the discrete percentile for the
+//! approximate method.
 
 use bson::{Bson, Document};
 
-use super::{missing_field, object_argument, unknown_field, Accumulator, AccumulatorSpec};
+use super::{missing_field, object_argument, unknown_field, Accumulator, AccumulatorSpec, Compile};
 use crate::aggregate::ParseCtx;
 use crate::expr::{Ctx, Expr, Num, Value};
 use crate::{QueryError, QueryResult};
@@ -18,7 +24,7 @@ use crate::{QueryError, QueryResult};
 /// A parsed `$median` (`ps` is `[0.5]`, and the result is one value) or
 /// `$percentile`.
 #[derive(Debug)]
-struct Quantile {
+pub(crate) struct Quantile {
     /// The input expression.
     input: Expr,
     /// The percentiles asked for, each in `[0, 1]`.
@@ -33,11 +39,7 @@ impl AccumulatorSpec for Quantile {
     }
 
     fn start(&self, _: &Ctx<'_>) -> QueryResult<Box<dyn Accumulator>> {
-        Ok(Box::new(Sorted {
-            ps: self.ps.clone(),
-            median: self.median,
-            values: Vec::new(),
-        }))
+        Ok(Box::new(self.sorted()))
     }
 }
 
@@ -47,7 +49,12 @@ pub(super) fn parse_median(
     arg: &Bson,
     ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_quantile(name, arg, ctx, true)
+    Ok(Box::new(parse_quantile(
+        name,
+        arg,
+        &mut |v| ctx.expr(v),
+        true,
+    )?))
 }
 
 /// Parses `$percentile: {input, p, method}`.
@@ -56,7 +63,23 @@ pub(super) fn parse_percentile(
     arg: &Bson,
     ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_quantile(name, arg, ctx, false)
+    Ok(Box::new(parse_quantile(
+        name,
+        arg,
+        &mut |v| ctx.expr(v),
+        false,
+    )?))
+}
+
+/// Parses the expression `{$median: {input, method}}` or `{$percentile:
+/// {input, p, method}}` (`name` says which), compiling `input` with
+/// `compile`.
+pub(crate) fn parse_expression(
+    name: &str,
+    arg: &Bson,
+    compile: &mut Compile<'_>,
+) -> QueryResult<Quantile> {
+    parse_quantile(name, arg, compile, name == "$median")
 }
 
 /// Parses either, checking the fields in the server's order: unknown
@@ -64,9 +87,9 @@ pub(super) fn parse_percentile(
 fn parse_quantile(
     name: &str,
     arg: &Bson,
-    ctx: &ParseCtx,
+    compile: &mut Compile<'_>,
     median: bool,
-) -> QueryResult<Box<dyn AccumulatorSpec>> {
+) -> QueryResult<Quantile> {
     let spec = object_argument(name, arg)?;
     let known: &[&str] = if median {
         &["input", "method"]
@@ -76,7 +99,7 @@ fn parse_quantile(
     if let Some(field) = spec.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(unknown_field(name, field));
     }
-    let input = ctx.expr(
+    let input = compile(
         spec.get("input")
             .ok_or_else(|| missing_field(name, "input"))?,
     )?;
@@ -100,7 +123,50 @@ fn parse_quantile(
             )))
         }
     }
-    Ok(Box::new(Quantile { input, ps, median }))
+    Ok(Quantile { input, ps, median })
+}
+
+impl Quantile {
+    /// The expression form over the evaluated `input`: a number is every
+    /// percentile of itself (NaN included, as on the server); an array
+    /// gives the percentiles of its numbers (NaN skipped); anything else
+    /// has no numbers, so null.
+    pub(crate) fn over_value(&self, value: Option<&Bson>) -> Bson {
+        let mut state = self.sorted();
+        match value {
+            Some(Bson::Array(items)) => {
+                // Sorted once: an array can be long.
+                state.values = items
+                    .iter()
+                    .filter_map(Num::of)
+                    .map(Num::to_f64)
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                state.values.sort_by(f64::total_cmp);
+            }
+            Some(single) => {
+                if let Some(x) = Num::of(single).map(Num::to_f64) {
+                    state.values.push(x);
+                }
+            }
+            None => {}
+        }
+        state.answer()
+    }
+
+    /// An empty state for these percentiles.
+    fn sorted(&self) -> Sorted {
+        Sorted {
+            ps: self.ps.clone(),
+            median: self.median,
+            values: Vec::new(),
+        }
+    }
+
+    /// Evaluates `input` (for the expression form).
+    pub(crate) fn input<'a>(&'a self, ctx: &Ctx<'a>) -> QueryResult<Value<'a>> {
+        self.input.eval(ctx)
+    }
 }
 
 /// Parses `p`: a constant, non-empty array of numbers in `[0, 1]`.
@@ -146,19 +212,21 @@ struct Sorted {
     values: Vec<f64>,
 }
 
-impl Accumulator for Sorted {
-    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        let Some(x) = value.and_then(Num::of).map(Num::to_f64) else {
-            return Ok(());
+impl Sorted {
+    /// Keeps a number (but not NaN); ignores anything else.
+    fn take(&mut self, value: &Bson) {
+        let Some(x) = Num::of(value).map(Num::to_f64) else {
+            return;
         };
         if !x.is_nan() {
             let at = self.values.partition_point(|v| *v <= x);
             self.values.insert(at, x);
         }
-        Ok(())
     }
 
-    fn result(&self) -> QueryResult<Bson> {
+    /// The percentiles of the numbers kept: one double for `$median`, an
+    /// array for `$percentile`, null where there are no numbers.
+    fn answer(&self) -> Bson {
         let at = |p: f64| -> Bson {
             let n = self.values.len();
             // The nearest rank, 1-based: ceil(p * n), at least 1, at most n.
@@ -173,8 +241,21 @@ impl Accumulator for Sorted {
                 .map_or(Bson::Null, |v| Bson::Double(*v))
         };
         if self.median {
-            return Ok(at(0.5));
+            return at(0.5);
         }
-        Ok(Bson::Array(self.ps.iter().map(|p| at(*p)).collect()))
+        Bson::Array(self.ps.iter().map(|p| at(*p)).collect())
+    }
+}
+
+impl Accumulator for Sorted {
+    fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
+        if let Some(value) = value {
+            self.take(value);
+        }
+        Ok(())
+    }
+
+    fn result(&self) -> QueryResult<Bson> {
+        Ok(self.answer())
     }
 }

@@ -1,6 +1,7 @@
-//! Window bounds: `window: {documents: [lo, hi]}` or `{range: [lo, hi]}`,
-//! parsed with the server's rules, and resolved to the span of documents
-//! each position of a sorted partition sees.
+//! Window bounds: `window: {documents: [lo, hi]}` or `{range: [lo, hi]}`
+//! (with a `unit` over dates: `{range: [-7, 0], unit: "day"}`), parsed
+//! with the server's rules, and resolved to the span of documents each
+//! position of a sorted partition sees.
 
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -9,7 +10,7 @@ use bson::{Bson, Document};
 
 use super::SortBy;
 use crate::compare::compare;
-use crate::expr::{add_numbers, type_name, Expr, Num};
+use crate::expr::{add_numbers, add_to_date, type_name, Expr, Num, TimeUnit, Zone};
 use crate::{QueryError, QueryResult};
 
 /// One end of a window.
@@ -29,8 +30,9 @@ pub(super) enum Bound<T> {
 pub(super) enum Window {
     /// Positions relative to the current document.
     Documents(Bound<i64>, Bound<i64>),
-    /// `sortBy` values relative to the current document's.
-    Range(Bound<Num>, Bound<Num>),
+    /// `sortBy` values relative to the current document's: numbers added
+    /// to a number, or (with a unit) whole units added to a date.
+    Range(Bound<Num>, Bound<Num>, Option<TimeUnit>),
 }
 
 /// The default window: the whole partition.
@@ -97,27 +99,44 @@ fn parse_documents(spec: &Document, bounds: &Bson, sort: Option<&SortBy>) -> Que
     Ok(window)
 }
 
-/// Parses `range: [lo, hi]` (numeric only: time ranges are not supported).
+/// Parses `range: [lo, hi]`, and `unit` for time ranges.
 fn parse_range(
     spec: &Document,
     bounds: &Bson,
     unit: Option<&Bson>,
     sort: Option<&SortBy>,
 ) -> QueryResult<Window> {
-    if unit.is_some() {
-        return Err(QueryError::new(
-            "$setWindowFields: range windows with a 'unit' (time ranges) are not supported",
-        ));
-    }
-    if spec.len() != 1 {
-        return Err(QueryError::new(
-            "'window' field that specifies range cannot have other fields besides 'unit'",
-        ));
+    match unit {
+        Some(unit) => {
+            if spec.len() != 2 {
+                return Err(QueryError::new(
+                    "'window' field that specifies unit cannot have other fields besides 'range'",
+                ));
+            }
+            if !matches!(unit, Bson::String(_)) {
+                return Err(QueryError::new("'unit' must be a string"));
+            }
+        }
+        None if spec.len() != 1 => {
+            return Err(QueryError::new(
+                "'window' field that specifies range cannot have other fields besides 'unit'",
+            ))
+        }
+        None => {}
     }
     let (lo, hi) = pair("range", bounds)?;
     let number = |value: Bson| {
-        Num::of(&value)
-            .ok_or_else(|| QueryError::new("Range-based bounds expression must be a number"))
+        let n = Num::of(&value)
+            .filter(|n| unit.is_none() || n.to_f64().fract() == 0.0)
+            .ok_or_else(|| {
+                QueryError::new(if unit.is_some() {
+                    // Units are counted whole, as $dateAdd's amount.
+                    "With 'unit', range-based bounds must be an integer"
+                } else {
+                    "Range-based bounds expression must be a number"
+                })
+            })?;
+        Ok(n)
     };
     let lower = map_bound(parse_bound(lo)?, number)?;
     let upper = map_bound(parse_bound(hi)?, number)?;
@@ -127,6 +146,9 @@ fn parse_range(
         |a, b| compare(&a.into_bson(), &b.into_bson()) != Ordering::Greater,
         |v| v.into_bson(),
     )?;
+    let unit = unit
+        .map(|unit| TimeUnit::parse("$setWindowFields", unit))
+        .transpose()?;
     match sort.map(SortBy::fields) {
         Some([(_, descending)]) => {
             if *descending {
@@ -141,7 +163,7 @@ fn parse_range(
             ))
         }
     }
-    Ok(Window::Range(lower, upper))
+    Ok(Window::Range(lower, upper, unit))
 }
 
 /// The two elements of a bounds array.
@@ -232,18 +254,21 @@ impl Window {
     }
 
     /// The span of positions each position of an `n`-document partition
-    /// sees. For range windows, `values` are the documents' `sortBy` values
-    /// (ascending), which must all be numbers.
+    /// sees. Range windows read `sort_values`, the documents' `sortBy`
+    /// values (ascending), which must all be numbers, or all dates with a
+    /// unit; documents windows never ask for them.
     pub(super) fn spans(
         &self,
         n: usize,
-        values: &[Option<Bson>],
+        sort_values: &dyn Fn() -> QueryResult<Vec<Option<Bson>>>,
     ) -> QueryResult<Vec<Range<usize>>> {
         match self {
             Window::Documents(lower, upper) => Ok((0..n)
                 .map(|i| document_span(i, n, *lower, *upper))
                 .collect()),
-            Window::Range(lower, upper) => range_spans(values, *lower, *upper),
+            Window::Range(lower, upper, unit) => {
+                range_spans(&sort_values()?, *lower, *upper, *unit)
+            }
         }
     }
 }
@@ -269,19 +294,26 @@ fn document_span(i: usize, n: usize, lower: Bound<i64>, upper: Bound<i64>) -> Ra
     start..end.max(start)
 }
 
-/// The spans of a range window over ascending numeric `values`.
+/// The spans of a range window over ascending `values`: numbers, or
+/// dates when the window has a unit.
 fn range_spans(
     values: &[Option<Bson>],
     lower: Bound<Num>,
     upper: Bound<Num>,
+    unit: Option<TimeUnit>,
 ) -> QueryResult<Vec<Range<usize>>> {
+    let expected = if unit.is_some() { "a Date" } else { "a number" };
     let numbers = values
         .iter()
         .map(|v| {
-            let number = v.as_ref().and_then(Num::of);
-            number.map(Num::into_bson).ok_or_else(|| {
+            let key = match (v, unit) {
+                (Some(Bson::DateTime(d)), Some(_)) => Some(Bson::DateTime(*d)),
+                (Some(v), None) => Num::of(v).map(Num::into_bson),
+                _ => None,
+            };
+            key.ok_or_else(|| {
                 QueryError::new(format!(
-                    "Invalid range: Expected the sortBy field to be a number, but it was {}",
+                    "Invalid range: Expected the sortBy field to be {expected}, but it was {}",
                     type_name(v.as_ref())
                 ))
             })
@@ -289,8 +321,25 @@ fn range_spans(
         .collect::<QueryResult<Vec<Bson>>>()?;
     let n = numbers.len();
     let threshold = |base: &Bson, offset: Num| -> QueryResult<Bson> {
-        let base = Num::of(base).unwrap_or(Num::Int(0));
-        Ok(add_numbers(base, offset)?.into_bson())
+        match (base, unit) {
+            (Bson::DateTime(d), Some(unit)) => {
+                let amount = match offset {
+                    Num::Int(i) => i64::from(i),
+                    Num::Long(i) => i,
+                    // Checked integral when parsed; saturates like any
+                    // amount too large for a date.
+                    other => other.to_f64() as i64,
+                };
+                let ms = add_to_date(d.timestamp_millis(), unit, amount, &Zone::Utc)?;
+                // Past the dates BSON holds: every date is on one side.
+                let clamped = i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX });
+                Ok(Bson::DateTime(bson::DateTime::from_millis(clamped)))
+            }
+            _ => {
+                let base = Num::of(base).unwrap_or(Num::Int(0));
+                Ok(add_numbers(base, offset)?.into_bson())
+            }
+        }
     };
     numbers
         .iter()

@@ -1,7 +1,9 @@
-//! Window functions: the accumulators run over windows, the rank functions
-//! (`$rank`, `$denseRank`, `$documentNumber`) and `$shift`; parsed from an
-//! output field's `{<function>: <arg>, window: {...}}`, and computed for
-//! every document of one sorted partition at once.
+//! Window functions: the accumulators run over windows, `$first` and
+//! `$last` (read at the window's ends), the rank functions (`$rank`,
+//! `$denseRank`, `$documentNumber`), `$shift`, and the series functions of
+//! [`series`](super::series); parsed from an output field's
+//! `{<function>: <arg>, window: {...}}`, and computed for every document of
+//! one sorted partition at once.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -9,6 +11,7 @@ use std::ops::Range;
 use bson::{Bson, Document};
 
 use super::bounds::{self, Window};
+use super::series::{self, Series};
 use super::SortBy;
 use crate::aggregate::accumulators::{self, Accumulator, AccumulatorSpec};
 use crate::aggregate::{Env, ParseCtx};
@@ -37,6 +40,24 @@ pub(super) enum Function {
         /// Its window.
         window: Window,
     },
+    /// `$first` (`last == false`) or `$last`: the input evaluated on the
+    /// window's first (last) document only, null for an empty window.
+    ///
+    /// MongoDB 5.0 to 8.0 (`WindowFunctionExecFirst`/`Last` in
+    /// `window_function_exec_first_last.h`) evaluate the argument on that
+    /// one document, not on every document of the window as `$group`'s
+    /// accumulator does: an argument that fails on another document does
+    /// not fail the stage.
+    Endpoint {
+        /// The input expression.
+        input: Expr,
+        /// Whether this is `$last`.
+        last: bool,
+        /// Its window.
+        window: Window,
+    },
+    /// A series function (`$locf`, `$derivative`, …).
+    Series(Series),
     /// A rank function, over the single `sortBy` field's value.
     Rank {
         /// Which one.
@@ -55,17 +76,9 @@ pub(super) enum Function {
     },
 }
 
-/// The window functions the server has that we do not compute.
-const UNSUPPORTED: &[&str] = &[
-    "$covariancePop",
-    "$covarianceSamp",
-    "$derivative",
-    "$expMovingAvg",
-    "$integral",
-    "$linearFill",
-    "$locf",
-    "$minMaxScalar",
-];
+/// The window functions the server has that we do not compute:
+/// `$minMaxScalar` is new in MongoDB 8.2, past the 8.0 we target.
+const UNSUPPORTED: &[&str] = &["$minMaxScalar"];
 
 /// The rank functions, by name.
 const RANKS: &[(&str, Rank)] = &[
@@ -77,6 +90,7 @@ const RANKS: &[(&str, Rank)] = &[
 /// Whether `name` is a window function the server knows.
 fn is_function(name: &str) -> bool {
     name == "$shift"
+        || series::NAMES.contains(&name)
         || RANKS.iter().any(|(n, _)| *n == name)
         || accumulators::lookup(name).is_some_and(|d| d.in_windows)
         || UNSUPPORTED.contains(&name)
@@ -115,6 +129,12 @@ pub(super) fn parse(
     if name == "$shift" {
         return parse_shift(spec, sort, ctx);
     }
+    if series::NAMES.contains(&name.as_str()) {
+        return series::parse(name, spec, sort, ctx).map(Function::Series);
+    }
+    if name == "$first" || name == "$last" {
+        return parse_endpoint(spec, name, sort, ctx);
+    }
     parse_accumulate(spec, sort, ctx)
 }
 
@@ -150,6 +170,36 @@ fn parse_accumulate(
     let spec =
         parsed.ok_or_else(|| QueryError::new("Must specify a window function in output field"))?;
     Ok(Function::Accumulate { spec, window })
+}
+
+/// Parses `{$first: <expr>, window}` or `{$last: …}`.
+fn parse_endpoint(
+    spec: &Document,
+    name: &str,
+    sort: Option<&SortBy>,
+    ctx: &ParseCtx,
+) -> QueryResult<Function> {
+    let (mut input, mut window) = (None, None);
+    for (field, value) in spec {
+        if field == name && input.is_none() {
+            input = Some(ctx.expr(value)?);
+        } else if field == "window" && window.is_none() {
+            window = Some(bounds::parse(value, sort)?);
+        } else if is_function(field) {
+            return Err(QueryError::new(
+                "Cannot specify two functions in window function spec",
+            ));
+        } else {
+            return Err(QueryError::new(format!(
+                "Window function found an unknown argument: {field}"
+            )));
+        }
+    }
+    Ok(Function::Endpoint {
+        input: input.ok_or_else(|| QueryError::new("Must specify a window function"))?,
+        last: name == "$last",
+        window: window.unwrap_or(bounds::WHOLE),
+    })
 }
 
 /// Parses `{$rank: {}}` & co, which take no window and need exactly one
@@ -277,13 +327,31 @@ impl Function {
     ) -> QueryResult<Vec<Bson>> {
         match self {
             Function::Accumulate { spec, window } => {
-                let values = match window {
-                    Window::Range(..) => sort_values()?,
-                    Window::Documents(..) => Vec::new(),
-                };
-                let spans = window.spans(docs.len(), &values)?;
+                let spans = window.spans(docs.len(), sort_values)?;
                 accumulate(spec.as_ref(), docs, env, &spans)
             }
+            Function::Endpoint {
+                input,
+                last,
+                window,
+            } => window
+                .spans(docs.len(), sort_values)?
+                .into_iter()
+                .map(|span| {
+                    let at = if *last {
+                        span.end.checked_sub(1)
+                    } else {
+                        Some(span.start)
+                    };
+                    match at.filter(|_| !span.is_empty()).and_then(|i| docs.get(i)) {
+                        Some(doc) => Ok(input
+                            .eval(&env.ctx(doc))?
+                            .map_or(Bson::Null, Cow::into_owned)),
+                        None => Ok(Bson::Null),
+                    }
+                })
+                .collect(),
+            Function::Series(function) => function.compute(docs, env, sort_values),
             Function::Rank { kind, key } => rank(*kind, key, docs),
             Function::Shift {
                 output,
