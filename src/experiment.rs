@@ -8,6 +8,7 @@ use bson::Document;
 use serde::de::DeserializeOwned;
 
 use crate::artifact;
+use crate::depth;
 use crate::key;
 use crate::location::Location;
 use crate::run::DEFAULT_EXPERIMENT;
@@ -145,7 +146,10 @@ impl Experiment {
         filter: Document,
         options: FindOptions,
     ) -> anyhow::Result<Vec<Document>> {
-        self.store.find(&self.name, &filter, &options)
+        let (filter, options) = depth::check_find(filter, options)?;
+        let mut runs = self.store.find(&self.name, &filter, &options)?;
+        runs.iter_mut().for_each(key::hide_internal_fields);
+        Ok(runs)
     }
 
     /// The first run matching `filter`, if any.
@@ -156,6 +160,7 @@ impl Experiment {
 
     /// How many runs match `filter`.
     pub fn count(&self, filter: Document) -> anyhow::Result<u64> {
+        let filter = depth::check_filter(filter)?;
         self.store.count(&self.name, &filter)
     }
 
@@ -164,7 +169,7 @@ impl Experiment {
         &self,
         pipeline: impl IntoIterator<Item = Document>,
     ) -> anyhow::Result<Vec<Document>> {
-        let pipeline: Vec<Document> = pipeline.into_iter().collect();
+        let pipeline = depth::check_pipeline(pipeline.into_iter().collect())?;
         self.store.aggregate(&self.name, &pipeline)
     }
 

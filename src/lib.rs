@@ -37,6 +37,7 @@
 //! (`YAMLETT_URI`) names a `mongodb://` deployment or another directory.
 #![warn(missing_docs)]
 mod artifact;
+mod depth;
 mod error;
 mod experiment;
 mod find_options;

@@ -15,7 +15,7 @@ pub use guard::RunGuard;
 
 use self::buffer::{Buffer, Fold};
 use crate::experiment::Experiment;
-use crate::key::{self, METADATA_FIELD};
+use crate::key::{self, METADATA_FIELD, WRITERS_FIELD};
 use crate::location::Location;
 use crate::{artifact, Error, FindOptions};
 use yamlett_query::{Update, UpdateContext};
@@ -94,7 +94,7 @@ impl Stamp {
     fn next(writer: &str, state: &mut RunState) -> Stamp {
         state.writes += 1;
         Stamp {
-            field: format!("{METADATA_FIELD}.writers.{writer}"),
+            field: format!("{METADATA_FIELD}.{WRITERS_FIELD}.{writer}"),
             number: state.writes,
         }
     }
@@ -298,6 +298,7 @@ impl Run {
                 .and_then(|update| update.apply(&mut data, &context))
                 .map_err(Error::InvalidQuery)?;
         }
+        key::hide_internal_fields(&mut data);
         Ok(data)
     }
 
