@@ -20,9 +20,17 @@ use yamlett_query::depth::{check_nesting, drop_deep};
 use crate::{Error, FindOptions};
 
 /// Checks a find's filter, sort and projection; on refusal frees them all.
-pub(crate) fn check_find(filter: Document, options: FindOptions) -> Result<(Document, FindOptions), Error> {
+pub(crate) fn check_find(
+    filter: Document,
+    options: FindOptions,
+) -> Result<(Document, FindOptions), Error> {
     let refused = check_nesting(&filter, "filter")
-        .and_then(|()| options.sort.as_ref().map_or(Ok(()), |s| check_nesting(s, "sort")))
+        .and_then(|()| {
+            options
+                .sort
+                .as_ref()
+                .map_or(Ok(()), |s| check_nesting(s, "sort"))
+        })
         .and_then(|()| {
             options
                 .projection
@@ -53,7 +61,9 @@ pub(crate) fn check_pipeline(pipeline: Vec<Document>) -> Result<Vec<Document>, E
     {
         Ok(()) => Ok(pipeline),
         Err(err) => {
-            drop_deep(Bson::Array(pipeline.into_iter().map(Bson::Document).collect()));
+            drop_deep(Bson::Array(
+                pipeline.into_iter().map(Bson::Document).collect(),
+            ));
             Err(Error::InvalidQuery(err))
         }
     }

@@ -368,7 +368,11 @@ mod tests {
 
     #[test]
     fn shallow_values_serialize_as_bson_does() {
-        let value = (doc! { "a": [1, { "b": null }], "c": "x" }, Some(Some(3_i64)), vec![(1, 2)]);
+        let value = (
+            doc! { "a": [1, { "b": null }], "c": "x" },
+            Some(Some(3_i64)),
+            vec![(1, 2)],
+        );
         assert_eq!(
             to_bson(&value, 10).unwrap(),
             bson::serialize_to_bson(&value).unwrap()

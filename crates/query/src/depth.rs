@@ -146,15 +146,24 @@ mod tests {
             // `nested(n)` holds n - 1 wrappers below the top document.
             assert!(check_nesting_within(&nested(5, wrap), 5, "x").is_ok());
             let err = check_nesting_within(&nested(6, wrap), 5, "filter").unwrap_err();
-            assert_eq!(err.message(), "the filter is nested more than 5 levels deep");
+            assert_eq!(
+                err.message(),
+                "the filter is nested more than 5 levels deep"
+            );
         }
         assert!(check_nesting_within(&doc! {}, 1, "x").is_ok());
         assert!(check_nesting_within(&doc! { "a": {} }, 1, "x").is_err());
         assert!(check_nesting_within(&doc! {}, 0, "x").is_err());
         assert!(!value_nests_beyond(&Bson::Int32(1), 0));
         assert!(value_nests_beyond(&Bson::Array(vec![]), 0));
-        assert!(!value_nests_beyond(&Bson::Array(vec![Bson::Array(vec![])]), 2));
-        assert!(value_nests_beyond(&Bson::Array(vec![Bson::Array(vec![])]), 1));
+        assert!(!value_nests_beyond(
+            &Bson::Array(vec![Bson::Array(vec![])]),
+            2
+        ));
+        assert!(value_nests_beyond(
+            &Bson::Array(vec![Bson::Array(vec![])]),
+            1
+        ));
     }
 
     #[test]
