@@ -2,7 +2,9 @@
 
 mod buffer;
 mod guard;
+mod heartbeat;
 mod provenance;
+mod status;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -12,6 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use guard::RunGuard;
+pub use heartbeat::HEARTBEAT_ENV;
+pub(crate) use status::status_of;
+pub use status::RunStatus;
 
 use self::buffer::{Buffer, Fold};
 use crate::experiment::Experiment;
@@ -61,6 +66,8 @@ struct RunInner {
     /// This handle's name among the run's writers (see [`Stamp`]).
     writer: String,
     state: Mutex<RunState>,
+    /// Refreshes the run's heartbeat while it is open.
+    heartbeat: Option<heartbeat::Beat>,
 }
 
 #[derive(Default)]
@@ -168,6 +175,7 @@ impl RunBuilder {
             self.experiment.as_deref().unwrap_or(DEFAULT_EXPERIMENT),
             &location,
         )?;
+        let heartbeat_s = heartbeat::interval_from_env()?;
         let now = DateTime::now();
         let mut created = doc! { "created_at": now };
         created.extend(provenance::provenance().clone());
@@ -175,23 +183,36 @@ impl RunBuilder {
         for (field, value) in created {
             on_insert.insert(format!("{METADATA_FIELD}.{field}"), value);
         }
+        let mut set = doc! {
+            "_yamlett.status": "running",
+            "_yamlett.last_modified_at": now,
+            "_yamlett.heartbeat_at": now,
+            "_yamlett.heartbeat_s": heartbeat_s,
+        };
+        // What lets a reader tell later that this process is gone.
+        for (field, value) in experiment.store().liveness()? {
+            set.insert(format!("{METADATA_FIELD}.{field}"), value);
+        }
         let update = doc! {
             "$setOnInsert": on_insert,
-            "$set": {
-                "_yamlett.status": "running",
-                "_yamlett.last_modified_at": now,
-            },
+            "$set": set,
             "$unset": { "_yamlett.ended_at": "" },
         };
-        let inner = RunInner {
+        let mut inner = RunInner {
             id,
             experiment,
             // A letter first: a field name of digits would read as an
             // array index in a dotted path.
             writer: format!("w{}", uuid::Uuid::new_v4().simple()),
             state: Mutex::new(RunState::default()),
+            heartbeat: None,
         };
         inner.send(&mut inner.lock(), update)?;
+        inner.heartbeat = Some(heartbeat::Beat::start(
+            &inner.experiment,
+            &inner.id,
+            heartbeat_s,
+        ));
         Ok(Run {
             inner: Arc::new(inner),
         })
@@ -306,6 +327,9 @@ impl Run {
     pub fn finish(&self) -> anyhow::Result<()> {
         let mut state = self.lock();
         self.inner.flush(&mut state, Some("finished"))?;
+        if let Some(beat) = &self.inner.heartbeat {
+            beat.stop();
+        }
         self.inner.settle();
         Ok(())
     }
