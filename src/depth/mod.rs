@@ -41,8 +41,9 @@ pub(crate) fn check_find(
         Ok(()) => Ok((filter, options)),
         Err(err) => {
             drop_deep(Bson::Document(filter));
-            options.sort.map(Bson::Document).map(drop_deep);
-            options.projection.map(Bson::Document).map(drop_deep);
+            for spec in [options.sort, options.projection].into_iter().flatten() {
+                drop_deep(Bson::Document(spec));
+            }
             Err(Error::InvalidQuery(err))
         }
     }
