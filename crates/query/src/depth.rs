@@ -50,7 +50,7 @@ pub fn check_nesting_within(doc: &Document, limit: usize, what: &str) -> QueryRe
     match nesting_beyond(Level::Document(doc.values()), limit) {
         false => Ok(()),
         true => Err(QueryError::new(format!(
-            "the {what} is nested more than {limit} levels deep"
+            "the {what} exceeds the nesting depth limit of {limit} levels"
         ))),
     }
 }
@@ -148,7 +148,7 @@ mod tests {
             let err = check_nesting_within(&nested(6, wrap), 5, "filter").unwrap_err();
             assert_eq!(
                 err.message(),
-                "the filter is nested more than 5 levels deep"
+                "the filter exceeds the nesting depth limit of 5 levels"
             );
         }
         assert!(check_nesting_within(&doc! {}, 1, "x").is_ok());
