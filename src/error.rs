@@ -127,14 +127,10 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::InvalidQuery(err) => Some(err),
-            _ => None,
-        }
-    }
-}
+/// No variant reports a source: each one's message already says everything,
+/// the engine's message included for [`Error::InvalidQuery`], and a source
+/// would print it a second time in an error chain (`{:#}`, `{:?}`).
+impl std::error::Error for Error {}
 
 impl From<QueryError> for Error {
     fn from(err: QueryError) -> Self {

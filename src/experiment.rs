@@ -8,11 +8,12 @@ use bson::Document;
 use serde::de::DeserializeOwned;
 
 use crate::artifact;
+use crate::depth;
 use crate::key;
 use crate::location::Location;
 use crate::run::DEFAULT_EXPERIMENT;
 use crate::store::{self, Store};
-use crate::{Error, FindOptions, Series, SeriesBucket};
+use crate::{Error, FindOptions, RunStatus, Series, SeriesBucket};
 
 /// A named collection of runs.
 ///
@@ -145,7 +146,10 @@ impl Experiment {
         filter: Document,
         options: FindOptions,
     ) -> anyhow::Result<Vec<Document>> {
-        self.store.find(&self.name, &filter, &options)
+        let (filter, options) = depth::check_find(filter, options)?;
+        let mut runs = self.store.find(&self.name, &filter, &options)?;
+        runs.iter_mut().for_each(key::hide_internal_fields);
+        Ok(runs)
     }
 
     /// The first run matching `filter`, if any.
@@ -156,6 +160,7 @@ impl Experiment {
 
     /// How many runs match `filter`.
     pub fn count(&self, filter: Document) -> anyhow::Result<u64> {
+        let filter = depth::check_filter(filter)?;
         self.store.count(&self.name, &filter)
     }
 
@@ -164,7 +169,7 @@ impl Experiment {
         &self,
         pipeline: impl IntoIterator<Item = Document>,
     ) -> anyhow::Result<Vec<Document>> {
-        let pipeline: Vec<Document> = pipeline.into_iter().collect();
+        let pipeline = depth::check_pipeline(pipeline.into_iter().collect())?;
         self.store.aggregate(&self.name, &pipeline)
     }
 
@@ -338,6 +343,52 @@ impl Experiment {
             return Ok(());
         }
         Err(crate::run::no_series(run_id, key).into())
+    }
+
+    /// The status of `run`, a run document of this experiment (from
+    /// [`find`](Experiment::find) and the like), as a reader should see it
+    /// now: a run stored as `running` whose process is gone reads
+    /// [`RunStatus::Dead`]. The stored status is left as it is. `None` when
+    /// the document has no status yamlett knows (not a run, or `_yamlett`
+    /// projected away).
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-status"));
+    /// use yamlett::{bson::doc, Experiment, Run, RunStatus};
+    ///
+    /// let run = Run::builder().experiment("doc-status").open()?;
+    /// let experiment = Experiment::new("doc-status")?;
+    /// for stored in experiment.find(doc! { "_id": run.id() })? {
+    ///     assert_eq!(experiment.status(&stored), Some(RunStatus::Running));
+    /// }
+    /// run.finish()?;
+    /// assert_eq!(experiment.run_status(run.id())?, RunStatus::Finished);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn status(&self, run: &Document) -> Option<RunStatus> {
+        crate::run::status_of(run, self.store(), bson::DateTime::now())
+    }
+
+    /// The status of the run `run_id` (see [`Experiment::status`]);
+    /// [`Error::NotFound`] when there is no such run, or it has no status.
+    pub fn run_status(&self, run_id: &str) -> anyhow::Result<RunStatus> {
+        let not_found = || Error::NotFound {
+            what: format!("the status of run {run_id:?} in experiment {:?}", self.name),
+        };
+        let options = FindOptions::new()
+            .limit(1)
+            .projection(bson::doc! { key::METADATA_FIELD: 1 });
+        let run = self
+            .store
+            .find(&self.name, &bson::doc! { "_id": run_id }, &options)?
+            .pop()
+            .ok_or_else(not_found)?;
+        Ok(self.status(&run).ok_or_else(not_found)?)
+    }
+
+    /// Whether both are the same experiment of the same store.
+    pub(crate) fn same_as(&self, other: &Experiment) -> bool {
+        Arc::ptr_eq(&self.store, &other.store) && self.name == other.name
     }
 
     /// The driver's collection behind this experiment on the MongoDB store,

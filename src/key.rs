@@ -8,10 +8,25 @@
 use bson::Bson;
 use serde::Serialize;
 
+use crate::depth::serializer;
 use crate::Error;
+use yamlett_query::depth::value_nests_beyond;
 
 /// The field under which yamlett keeps a run's own metadata.
 pub(crate) const METADATA_FIELD: &str = "_yamlett";
+
+/// The metadata field holding each writer's last write number (see the
+/// run's `Stamp`): machinery that makes writes exactly-once, stored and
+/// queryable, but kept out of every run document a user reads.
+pub(crate) const WRITERS_FIELD: &str = "writers";
+
+/// Removes the internal metadata ([`WRITERS_FIELD`]) from a run document
+/// about to be handed to a user (`data()`, `find`, `find_one`).
+pub(crate) fn hide_internal_fields(run: &mut bson::Document) {
+    if let Ok(metadata) = run.get_document_mut(METADATA_FIELD) {
+        metadata.remove(WRITERS_FIELD);
+    }
+}
 
 /// MongoDB refuses documents nested deeper than this; both stores enforce
 /// it here so they accept and refuse the same values.
@@ -75,31 +90,35 @@ pub(crate) fn to_bson<T: Serialize + ?Sized>(
     segments: usize,
     value: &T,
 ) -> Result<Bson, Error> {
-    let bson = bson::serialize_to_bson(value).map_err(|err| Error::InvalidValue {
+    // The key's own levels count: MongoDB limits the whole document.
+    let levels = MAX_DEPTH.saturating_sub(segments);
+    let too_deep = || Error::InvalidValue {
         key: key.to_owned(),
-        reason: err.to_string(),
-    })?;
-    check_field_names(key, &bson)?;
-    let depth = segments + nesting(&bson);
-    if depth > MAX_DEPTH {
-        return Err(Error::InvalidValue {
-            key: key.to_owned(),
-            reason: format!(
-                "the value would be nested {depth} levels deep; MongoDB allows {MAX_DEPTH}"
-            ),
-        });
-    }
-    Ok(bson)
-}
-
-/// How many levels of documents and arrays a value has below itself.
-fn nesting(value: &Bson) -> usize {
-    let children: Box<dyn Iterator<Item = &Bson>> = match value {
-        Bson::Document(doc) => Box::new(doc.values()),
-        Bson::Array(items) => Box::new(items.iter()),
-        _ => return 0,
+        reason: format!(
+            "stored under a key of {segments} levels, {}; MongoDB allows {MAX_DEPTH} levels in all",
+            serializer::too_deep(levels)
+        ),
     };
-    1 + children.map(nesting).max().unwrap_or(0)
+    // Depth-limited, so a hostile value fails here instead of overflowing
+    // the stack; the result is at most about `levels` deep, so the
+    // recursive checks below are bounded too.
+    let bson = serializer::to_bson(value, levels).map_err(|err| {
+        if err.to_string().contains(&serializer::too_deep(levels)) {
+            too_deep()
+        } else {
+            Error::InvalidValue {
+                key: key.to_owned(),
+                reason: err.to_string(),
+            }
+        }
+    })?;
+    // A serde level may make two BSON levels (`{variant: [...]}`): the
+    // exact count is the engine's.
+    if value_nests_beyond(&bson, levels) {
+        return Err(too_deep());
+    }
+    check_field_names(key, &bson)?;
+    Ok(bson)
 }
 
 /// Refuses nested field names that a dotted path could not address (`.`, a

@@ -37,6 +37,7 @@
 //! (`YAMLETT_URI`) names a `mongodb://` deployment or another directory.
 #![warn(missing_docs)]
 mod artifact;
+mod depth;
 mod error;
 mod experiment;
 mod find_options;
@@ -53,7 +54,7 @@ pub use experiment::{experiments, experiments_in, Experiment, ExperimentBuilder}
 pub use find_options::FindOptions;
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
-pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
+pub use run::{Run, RunBuilder, RunGuard, RunStatus, DEFAULT_EXPERIMENT, HEARTBEAT_ENV};
 pub use series::{Series, SeriesBucket};
 pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};

@@ -365,3 +365,245 @@ on_both_stores!(
         Ok(())
     }
 );
+
+/// Inputs nested far deeper than any stack can recurse.
+const HOSTILE_LEVELS: usize = 100_000;
+
+/// `seed` wrapped `levels` times, built without recursion.
+fn wrapped(levels: usize, seed: Bson, wrap: impl Fn(Bson) -> Bson) -> Bson {
+    (0..levels).fold(seed, |inner, _| wrap(inner))
+}
+
+fn document(value: Bson) -> Document {
+    match value {
+        Bson::Document(doc) => doc,
+        other => panic!("not a document: {other:?}"),
+    }
+}
+
+fn deep_and() -> Document {
+    document(wrapped(
+        HOSTILE_LEVELS,
+        Bson::Document(doc! { "x": 1 }),
+        |inner| Bson::Document(doc! { "$and": [inner] }),
+    ))
+}
+
+fn deep_add() -> Bson {
+    wrapped(HOSTILE_LEVELS, Bson::Int32(1), |inner| {
+        Bson::Document(doc! { "$add": [inner, 1] })
+    })
+}
+
+/// A user type as deep as it is long.
+#[derive(serde::Serialize)]
+struct Chain {
+    next: Option<Box<Chain>>,
+}
+
+impl Drop for Chain {
+    /// Frees the chain without recursing, as a type meant to be this deep
+    /// has to.
+    fn drop(&mut self) {
+        let mut next = self.next.take();
+        while let Some(mut link) = next {
+            next = link.next.take();
+        }
+    }
+}
+
+/// Calls on inputs nested 100,000 levels deep (a stored value also 20,000),
+/// each on a thread with a 256 KiB stack: each must be a typed error, with
+/// no stack overflow (which would abort the whole test process).
+/// A call that can run on a thread of its own.
+type DeepCall = Box<dyn Fn(&Target) -> anyhow::Result<()> + Send + Sync>;
+
+fn deep_cases() -> Vec<(&'static str, Expect, DeepCall)> {
+    let deep_value = |levels| {
+        wrapped(levels, Bson::Int32(1), |inner| {
+            Bson::Document(doc! { "d": inner })
+        })
+    };
+    let deep_array = || {
+        wrapped(HOSTILE_LEVELS, Bson::Int32(1), |inner| {
+            Bson::Array(vec![inner])
+        })
+    };
+    vec![
+        (
+            "find, $and nested",
+            Expect::Query,
+            Box::new(|t| t.experiment.find(deep_and()).map(drop)),
+        ),
+        (
+            "find_one, $and nested",
+            Expect::Query,
+            Box::new(|t| t.experiment.find_one(deep_and()).map(drop)),
+        ),
+        (
+            "count, $and nested",
+            Expect::Query,
+            Box::new(|t| t.experiment.count(deep_and()).map(drop)),
+        ),
+        (
+            "find, $expr of $add nested",
+            Expect::Query,
+            Box::new(|t| {
+                t.experiment
+                    .find(doc! { "$expr": { "$eq": [deep_add(), 2] } })
+                    .map(drop)
+            }),
+        ),
+        (
+            "find, a nested sort",
+            Expect::Query,
+            Box::new(move |t| {
+                let sort = document(deep_value(HOSTILE_LEVELS));
+                t.experiment
+                    .find_with(doc! {}, yamlett::FindOptions::new().sort(sort))
+                    .map(drop)
+            }),
+        ),
+        (
+            "find, a nested projection",
+            Expect::Query,
+            Box::new(move |t| {
+                let projection = doc! { "p": deep_value(HOSTILE_LEVELS) };
+                t.experiment
+                    .find_with(doc! {}, yamlett::FindOptions::new().projection(projection))
+                    .map(drop)
+            }),
+        ),
+        (
+            "aggregate, $project of $add nested",
+            Expect::Query,
+            Box::new(|t| {
+                t.experiment
+                    .aggregate([doc! { "$project": { "x": deep_add() } }])
+                    .map(drop)
+            }),
+        ),
+        (
+            "aggregate, $match of $and nested",
+            Expect::Query,
+            Box::new(|t| {
+                t.experiment
+                    .aggregate([doc! { "$match": {} }, doc! { "$match": deep_and() }])
+                    .map(drop)
+            }),
+        ),
+        (
+            "aggregate, $group of an array nested",
+            Expect::Query,
+            Box::new(move |t| {
+                t.experiment
+                    .aggregate([doc! { "$group": { "_id": deep_array() } }])
+                    .map(drop)
+            }),
+        ),
+        (
+            "store, a value nested 20,000 levels",
+            Expect::Value,
+            Box::new(move |t| {
+                let value = deep_value(20_000);
+                let result = t.run.store("deep", &value);
+                yamlett_query::depth::drop_deep(value);
+                result
+            }),
+        ),
+        (
+            "store, a value nested 100,000 levels",
+            Expect::Value,
+            Box::new(move |t| {
+                let value = deep_value(HOSTILE_LEVELS);
+                let result = t.run.store("deep", &value);
+                yamlett_query::depth::drop_deep(value);
+                result
+            }),
+        ),
+        (
+            "push, an array nested 100,000 levels",
+            Expect::Value,
+            Box::new(move |t| {
+                let value = deep_array();
+                let result = t.run.push("deep", &value);
+                yamlett_query::depth::drop_deep(value);
+                result
+            }),
+        ),
+        (
+            "store in a guard, a user type nested 20,000 levels",
+            Expect::Value,
+            Box::new(|t| {
+                let chain = (0..20_000).fold(Chain { next: None }, |inner, _| Chain {
+                    next: Some(Box::new(inner)),
+                });
+                let _guard = t.run.enter();
+                t.run.store("chain", &chain)
+            }),
+        ),
+    ]
+}
+
+on_both_stores!(deep_nesting_is_a_typed_error_on_a_small_stack, |uri| {
+    let name = unique("deep");
+    let run = Run::builder().uri(uri).experiment(&name).open()?;
+    run.store("kept", 1)?;
+    let experiment = Experiment::builder().uri(uri).name(&name).open()?;
+    let target = Target {
+        uri,
+        run: &run,
+        experiment: &experiment,
+    };
+    let before = snapshot(&target);
+    let mut failures = Vec::new();
+    for (case, expect, call) in deep_cases() {
+        let outcome = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(scope, || {
+                    call(&target).map_err(|err| {
+                        let matched = err
+                            .downcast_ref::<Error>()
+                            .is_some_and(|kind| expect.matches(kind));
+                        (matched, format!("{err:#}"))
+                    })
+                })
+                .expect("spawn")
+                .join()
+        });
+        match outcome {
+            Err(_) => failures.push(format!("{case}: panicked")),
+            Ok(Ok(())) => failures.push(format!("{case}: was accepted")),
+            Ok(Err((true, message))) => assert!(message.contains("levels"), "{case}: {message}"),
+            Ok(Err((false, message))) => {
+                failures.push(format!("{case}: expected {expect:?}, got {message}"))
+            }
+        }
+        if snapshot(&target) != before {
+            failures.push(format!("{case}: changed the stored data"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The store still answers.
+    assert_eq!(experiment.count(doc! { "kept": 1 })?, 1);
+    Ok(())
+});
+
+#[test]
+fn an_invalid_query_error_says_its_message_once() -> anyhow::Result<()> {
+    let dir = common::local_store();
+    let experiment = Experiment::builder()
+        .uri(dir.path().to_str().unwrap())
+        .name("once")
+        .open()?;
+    let err = experiment.find(doc! { "$bogus": 1 }).unwrap_err();
+    let chain = format!("{err:#}");
+    let message = match err.downcast_ref::<Error>() {
+        Some(Error::InvalidQuery(query)) => query.message().to_owned(),
+        other => panic!("expected InvalidQuery, got {other:?}"),
+    };
+    assert_eq!(chain.matches(&message).count(), 1, "{chain}");
+    assert_eq!(format!("{err:?}").matches(&message).count(), 1, "{err:?}");
+    Ok(())
+}

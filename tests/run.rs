@@ -563,3 +563,34 @@ on_both_stores!(a_corrupted_artifact_is_a_checksum_error, |uri| {
     }
     Ok(())
 });
+
+on_both_stores!(writer_stamps_work_but_stay_out_of_what_users_read, |uri| {
+    let name = unique("writers");
+    let run = Run::builder().uri(uri).experiment(&name).open()?;
+    run.store("x", 1)?;
+    let experiment = Experiment::builder().uri(uri).name(&name).open()?;
+    // Stored, and filters still see it ...
+    assert_eq!(
+        experiment.count(doc! { "_yamlett.writers": { "$exists": true } })?,
+        1
+    );
+    // ... but no document handed to a user shows it.
+    let shown = [
+        run.data()?,
+        experiment.find_one(doc! { "_id": run.id() })?.unwrap(),
+        experiment.find(doc! {})?.pop().unwrap(),
+        experiment
+            .find_with(
+                doc! {},
+                yamlett::FindOptions::new().projection(doc! { "_yamlett": 1 }),
+            )?
+            .pop()
+            .unwrap(),
+    ];
+    for document in shown {
+        let metadata = document.get_document("_yamlett")?;
+        assert!(metadata.contains_key("status"), "{document}");
+        assert!(!metadata.contains_key("writers"), "{document}");
+    }
+    Ok(())
+});

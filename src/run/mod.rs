@@ -2,8 +2,10 @@
 
 mod buffer;
 mod guard;
+mod heartbeat;
 mod provenance;
 mod series;
+mod status;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -13,11 +15,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use guard::RunGuard;
+pub use heartbeat::HEARTBEAT_ENV;
+pub(crate) use status::status_of;
+pub use status::RunStatus;
 
 use self::buffer::{Buffer, Fold};
 use self::series::{NewKey, Prepared, SeriesLog};
 use crate::experiment::Experiment;
-use crate::key::{self, METADATA_FIELD};
+use crate::key::{self, METADATA_FIELD, WRITERS_FIELD};
 use crate::location::Location;
 use crate::store::Buckets;
 use crate::{artifact, Error, FindOptions, Series};
@@ -64,6 +69,8 @@ struct RunInner {
     /// This handle's name among the run's writers (see [`Stamp`]).
     writer: String,
     state: Mutex<RunState>,
+    /// Refreshes the run's heartbeat while it is open.
+    heartbeat: Option<heartbeat::Beat>,
 }
 
 #[derive(Default)]
@@ -99,7 +106,7 @@ impl Stamp {
     fn next(writer: &str, state: &mut RunState) -> Stamp {
         state.writes += 1;
         Stamp {
-            field: format!("{METADATA_FIELD}.writers.{writer}"),
+            field: format!("{METADATA_FIELD}.{WRITERS_FIELD}.{writer}"),
             number: state.writes,
         }
     }
@@ -173,6 +180,7 @@ impl RunBuilder {
             self.experiment.as_deref().unwrap_or(DEFAULT_EXPERIMENT),
             &location,
         )?;
+        let heartbeat_s = heartbeat::interval_from_env()?;
         let now = DateTime::now();
         let mut created = doc! { "created_at": now };
         created.extend(provenance::provenance().clone());
@@ -180,21 +188,29 @@ impl RunBuilder {
         for (field, value) in created {
             on_insert.insert(format!("{METADATA_FIELD}.{field}"), value);
         }
+        let mut set = doc! {
+            "_yamlett.status": "running",
+            "_yamlett.last_modified_at": now,
+            "_yamlett.heartbeat_at": now,
+            "_yamlett.heartbeat_s": heartbeat_s,
+        };
+        // What lets a reader tell later that this process is gone.
+        for (field, value) in experiment.store().liveness()? {
+            set.insert(format!("{METADATA_FIELD}.{field}"), value);
+        }
         let update = doc! {
             "$setOnInsert": on_insert,
-            "$set": {
-                "_yamlett.status": "running",
-                "_yamlett.last_modified_at": now,
-            },
+            "$set": set,
             "$unset": { "_yamlett.ended_at": "" },
         };
-        let inner = RunInner {
+        let mut inner = RunInner {
             id,
             experiment,
             // A letter first: a field name of digits would read as an
             // array index in a dotted path.
             writer: format!("w{}", uuid::Uuid::new_v4().simple()),
             state: Mutex::new(RunState::default()),
+            heartbeat: None,
         };
         inner.send(&mut inner.lock(), update, &[])?;
         // What the run holds already: its series (a resumed run's logging
@@ -213,6 +229,11 @@ impl RunBuilder {
             Ok(store.series_summaries(name, &inner.id, key)?.pop())
         })?;
         inner.lock().series = series;
+        inner.heartbeat = Some(heartbeat::Beat::start(
+            &inner.experiment,
+            &inner.id,
+            heartbeat_s,
+        ));
         Ok(Run {
             inner: Arc::new(inner),
         })
@@ -320,6 +341,7 @@ impl Run {
                 .and_then(|update| update.apply(&mut data, &context))
                 .map_err(Error::InvalidQuery)?;
         }
+        key::hide_internal_fields(&mut data);
         Ok(data)
     }
 
@@ -419,6 +441,9 @@ impl Run {
     pub fn finish(&self) -> anyhow::Result<()> {
         let mut state = self.lock();
         self.inner.flush(&mut state, Some("finished"))?;
+        if let Some(beat) = &self.inner.heartbeat {
+            beat.stop();
+        }
         self.inner.settle();
         Ok(())
     }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use bson::{Bson, Document};
+use bson::{doc, Bson, DateTime, Document};
 
 use crate::series::{Append, BucketSummary, SeriesBucket};
 use crate::FindOptions;
@@ -21,6 +21,12 @@ pub(crate) enum Buckets<'a> {
     /// Those with these indexes.
     Indexes(&'a [i64]),
 }
+
+/// The run field a heartbeat refreshes.
+pub(crate) const HEARTBEAT_AT_FIELD: &str = "_yamlett.heartbeat_at";
+
+/// A heartbeat only touches runs whose status this field says is running.
+const HEARTBEAT_CONDITION_FIELD: &str = "_yamlett.status";
 
 /// The operations a store offers. Every method is blocking.
 ///
@@ -132,6 +138,33 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     fn settle(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {
         let _ = (experiment, run_id);
         Ok(())
+    }
+
+    /// Refreshes `_yamlett.heartbeat_at` to `at` in the runs `run_ids` of
+    /// `experiment` that are still running (see the run's heartbeat). A
+    /// store that can do it in one write does.
+    fn heartbeat(&self, experiment: &str, run_ids: &[String], at: DateTime) -> anyhow::Result<()> {
+        let condition = doc! { HEARTBEAT_CONDITION_FIELD: "running" };
+        let update = doc! { "$set": { HEARTBEAT_AT_FIELD: at } };
+        for run_id in run_ids {
+            self.update_run(experiment, run_id, &condition, &update, false)?;
+        }
+        Ok(())
+    }
+
+    /// Fields to record under `_yamlett` in a run this process opens, by
+    /// which a reader can later tell whether this process is gone (see
+    /// [`Store::writer_gone`]); none for a store that cannot tell.
+    fn liveness(&self) -> anyhow::Result<Document> {
+        Ok(Document::new())
+    }
+
+    /// Whether the process that last opened `run` is provably gone, told
+    /// without waiting from the fields of [`Store::liveness`]; `false`
+    /// when the store cannot tell.
+    fn writer_gone(&self, run: &Document) -> bool {
+        let _ = run;
+        false
     }
 
     /// Replays writes journaled during an outage, now. A store without a

@@ -40,6 +40,7 @@ pub struct Filter {
 impl Filter {
     /// Compiles `filter`, rejecting what the server rejects.
     pub fn parse(filter: &Document) -> QueryResult<Filter> {
+        crate::depth::check_nesting(filter, "filter")?;
         Filter::parse_in(filter, &Scope::default())
     }
 

@@ -40,6 +40,7 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod compare;
+pub mod depth;
 pub(crate) mod expr;
 pub(crate) mod filter;
 pub(crate) mod path;

@@ -107,6 +107,7 @@ impl Tree {
 impl Projection {
     /// Parses a projection, rejecting what the server rejects.
     pub fn parse(spec: &Document) -> QueryResult<Projection> {
+        crate::depth::check_nesting(spec, "projection")?;
         let mut builder = Builder::default();
         builder.add_document(spec, &[])?;
         let mut root = builder.root;

@@ -44,6 +44,7 @@ struct SortKey {
 impl SortSpec {
     /// Parses `{field: 1 | -1, ...}`. An empty specification sorts nothing.
     pub fn parse(spec: &Document) -> QueryResult<SortSpec> {
+        crate::depth::check_nesting(spec, "sort")?;
         let keys = spec
             .iter()
             .map(|(field, direction)| {

@@ -56,6 +56,10 @@ use yamlett_query::Update;
 use schema::retry_busy;
 use writer::Writer;
 
+/// The `_yamlett` field naming the write log of the process that last
+/// opened a run.
+const WRITE_LOG_FIELD: &str = "write_log";
+
 /// The largest run document MongoDB accepts, and so the largest we store.
 const MAX_DOCUMENT_SIZE: usize = 16 * 1024 * 1024;
 
@@ -346,6 +350,39 @@ impl Store for LocalStore {
 
     fn collection(&self, _experiment: &str) -> Option<mongodb::sync::Collection<Document>> {
         None
+    }
+
+    /// The name of this process's write log, which it holds locked while
+    /// it lives.
+    fn liveness(&self) -> anyhow::Result<Document> {
+        let name = self.writer().own_log_name().map_err(|e| self.fail(e))?;
+        Ok(bson::doc! { WRITE_LOG_FIELD: name })
+    }
+
+    /// Gone when the recorded write log's lock can be taken (its owner
+    /// ended), or the log is gone (folded and deleted after its owner
+    /// ended).
+    fn writer_gone(&self, run: &Document) -> bool {
+        let Some(name) = run
+            .get_document("_yamlett")
+            .and_then(|meta| meta.get_str(WRITE_LOG_FIELD))
+            .ok()
+        else {
+            return false;
+        };
+        // The name comes from a document anyone can write: only a log's
+        // own form of name may become a path.
+        if name.len() != 32 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return false;
+        }
+        match writelog::open_other(&writelog::path(&self.dir, name)) {
+            Ok(None) => true,
+            Ok(Some((_file, orphaned))) => orphaned,
+            Err(err) => {
+                log::debug!("yamlett: cannot tell whether a run's writer is alive: {err:#}");
+                false
+            }
+        }
     }
 
     fn location(&self) -> &str {

@@ -241,6 +241,19 @@ impl Writer {
         Ok(())
     }
 
+    /// The name of this store's own log, created now if it was not yet:
+    /// its lock tells other processes whether this one is alive.
+    pub(super) fn own_log_name(&mut self) -> anyhow::Result<String> {
+        if self.own.is_none() {
+            self.own = Some(self.create_log()?);
+        }
+        Ok(self
+            .own
+            .as_ref()
+            .map(|own| own.name.clone())
+            .unwrap_or_default())
+    }
+
     /// Creates the own log and registers it.
     fn create_log(&mut self) -> anyhow::Result<OwnLog> {
         let own = OwnLog::create(&self.dir, 0, self.durability == Durability::Power)?;

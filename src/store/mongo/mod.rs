@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bson::{doc, Bson, Document};
+use bson::{doc, Bson, DateTime, Document};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, GridFsBucketOptions};
 use mongodb::sync::gridfs::GridFsBucket;
@@ -290,6 +290,21 @@ fn scrub(mut text: String, secrets: &[String]) -> String {
 }
 
 impl Store for MongoStore {
+    /// One `update` of every listed run of the experiment. Sent straight to
+    /// the server, never journaled: a heartbeat lost in an outage is
+    /// replaced by the next one.
+    fn heartbeat(&self, experiment: &str, run_ids: &[String], at: DateTime) -> anyhow::Result<()> {
+        self.shared
+            .runs(experiment)
+            .update_many(
+                doc! { "_id": { "$in": run_ids }, "_yamlett.status": "running" },
+                doc! { "$set": { crate::store::HEARTBEAT_AT_FIELD: at } },
+            )
+            .run()
+            .map(drop)
+            .map_err(|err| self.shared.error(err))
+    }
+
     fn update_run(
         &self,
         experiment: &str,

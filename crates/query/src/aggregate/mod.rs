@@ -245,6 +245,9 @@ pub struct Pipeline {
 impl Pipeline {
     /// Compiles a pipeline; each stage is a one-field document.
     pub fn parse(stages: &[Document]) -> QueryResult<Pipeline> {
+        for stage in stages {
+            crate::depth::check_nesting(stage, "pipeline stage")?;
+        }
         Pipeline::parse_in(stages, &ParseCtx::default())
     }
 

@@ -110,6 +110,7 @@ impl Update {
     /// Parses an update document, validating every operator, operand and
     /// path, and rejecting overlapping paths across operators.
     pub fn parse(update: &Document) -> QueryResult<Update> {
+        crate::depth::check_nesting(update, "update")?;
         let Some(first) = update.keys().next() else {
             return Err(QueryError::new(
                 "The update document is empty: replacement-style updates are not supported here, \
