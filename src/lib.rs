@@ -53,6 +53,6 @@ pub use find_options::FindOptions;
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
-pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
+pub use store::{EXIT_DRAIN_ENV, FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};
 pub use yamlett_query::QueryError;
