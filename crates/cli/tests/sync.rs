@@ -97,7 +97,10 @@ fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> 
         warning.contains(&journal.join("journal.sqlite3").display().to_string()),
         "{warning}"
     );
-    assert!(warning.contains("yamlett sync 'mongodb://127.0.0.1:"), "{warning}");
+    assert!(
+        warning.contains("yamlett sync 'mongodb://127.0.0.1:"),
+        "{warning}"
+    );
 
     let server = TestServer::start_on(port, storage.path(), &[]);
     let uri = uri(&server);

@@ -403,10 +403,10 @@ pub(super) fn drain(shared: &Arc<Shared>, wait: Duration) {
         return;
     }
     drop(link);
-    let waiting = shared
-        .journal
-        .len()
-        .map_or_else(|err| format!("an unknown number of ({err:#})"), |n| n.to_string());
+    let waiting = shared.journal.len().map_or_else(
+        |err| format!("an unknown number of ({err:#})"),
+        |n| n.to_string(),
+    );
     let dir = shared
         .journal
         .path()
@@ -494,12 +494,7 @@ async fn apply_update(
 /// threads or processes at once, and an interrupted upload may be retried.
 /// Every chunk is an upsert of identical bytes, and the files document an
 /// insert whose duplicate means another replay finished first.
-async fn upload(
-    shared: &Shared,
-    id: &Bson,
-    filename: &str,
-    bytes: &[u8],
-) -> Result<(), Failure> {
+async fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |err| classify(shared, err);
     let bucket = super::ARTIFACT_BUCKET;
     let files = shared
