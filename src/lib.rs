@@ -56,6 +56,6 @@ pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use run::{Run, RunBuilder, RunGuard, RunStatus, DEFAULT_EXPERIMENT, HEARTBEAT_ENV};
 pub use series::{Series, SeriesBucket};
-pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
+pub use store::{EXIT_DRAIN_ENV, FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};
 pub use yamlett_query::QueryError;

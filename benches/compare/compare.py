@@ -203,6 +203,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=int(os.environ.get("COMPARE_REPS", 5)))
     parser.add_argument("--only", default=os.environ.get("COMPARE_ONLY", ""),
                         help="comma-separated tool keys to run (default: all)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("COMPARE_ROUNDS", 1)),
+                        help="log phase rounds, the order of the rows reversed every round; "
+                             "the table shows each row's median (the query phase runs once)")
     args = parser.parse_args()
     versions = json.loads(args.versions)
     started = time.time()
@@ -271,44 +274,59 @@ def main() -> None:
     env = dict(os.environ)
     # No network here: keep MLflow from trying to send telemetry.
     env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true", PYTHONUNBUFFERED="1")
-    results: dict[str, dict[str, Any]] = {}
-    for tool in tools:
-        print(f"== {tool.key}", file=sys.stderr, flush=True)
-        row: dict[str, Any] = {}
-        results[tool.key] = row
-        tool_work = os.path.join(work, tool.key)
-        server = Server(args.server, work) if tool.store == "mongo" else None
-        try:
-            for phase, cmd, runs in (("log", tool.log_cmd, tool.log_runs), ("query", tool.query_cmd, args.query_runs)):
-                if cmd is None:
-                    continue
-                if server is not None:
-                    # A fresh server per phase: no phase pays for another's data.
-                    uri = server.start([args.bin, "opcounters"])
-                    database = {"yamlett-mongo": "yamlett_compare", "raw-mongo": "raw"}.get(tool.key, "")
-                    store = server.uri(database)
-                    before = opcounters(args.bin, uri)
-                    overhead = opcounters(args.bin, uri) - before  # one opcounters call's own commands
-                    before += overhead
-                else:
-                    store = os.path.join(tool_work, f"{phase}-store")
-                is_rust = cmd[0] == args.bin
-                full = cmd + ([store, data[runs]] if is_rust else ["--store", store, "--runs", str(runs)])
-                if phase == "query":
-                    full += [str(args.reps)] if is_rust else ["--reps", str(args.reps)]
-                result = run_child(full, os.path.join(tool_work, phase), os.path.join(logs, f"{tool.key}-{phase}.log"), env)
-                if server is not None:
+    results: dict[str, dict[str, Any]] = {key: {} for key in (t.key for t in tools)}
+    # Rows run one after the other, and a shared machine's load drifts: with
+    # several rounds the order alternates (A B, B A, A B, ...), so neither
+    # row always runs first, and the table shows each row's median.
+    rounds = [tools if r % 2 == 0 else tools[::-1] for r in range(max(args.rounds, 1))]
+    for number, order in enumerate(rounds):
+        for tool in order:
+            print(f"== {tool.key} (round {number + 1} of {len(rounds)})", file=sys.stderr, flush=True)
+            row = results[tool.key]
+            tool_work = os.path.join(work, tool.key, f"round-{number + 1}")
+            server = Server(args.server, work) if tool.store == "mongo" else None
+            try:
+                for phase, cmd, runs in (("log", tool.log_cmd, tool.log_runs), ("query", tool.query_cmd, args.query_runs)):
+                    if cmd is None or (phase == "query" and number > 0):
+                        continue
+                    if server is not None:
+                        # A fresh server per phase: no phase pays for another's data.
+                        uri = server.start([args.bin, "opcounters"])
+                        database = {"yamlett-mongo": "yamlett_compare", "raw-mongo": "raw"}.get(tool.key, "")
+                        store = server.uri(database)
+                        before = opcounters(args.bin, uri)
+                        overhead = opcounters(args.bin, uri) - before  # one opcounters call's own commands
+                        before += overhead
+                    else:
+                        store = os.path.join(tool_work, f"{phase}-store")
+                    is_rust = cmd[0] == args.bin
+                    full = cmd + ([store, data[runs]] if is_rust else ["--store", store, "--runs", str(runs)])
+                    if phase == "query":
+                        full += [str(args.reps)] if is_rust else ["--reps", str(args.reps)]
+                    log_name = f"{tool.key}-{phase}" + (f"-round{number + 1}" if len(rounds) > 1 else "")
+                    result = run_child(full, os.path.join(tool_work, phase), os.path.join(logs, f"{log_name}.log"), env)
+                    if server is not None:
+                        if phase == "log":
+                            result["server_commands"] = opcounters(args.bin, uri) - before - overhead
+                        server.stop()
                     if phase == "log":
-                        result["server_commands"] = opcounters(args.bin, uri) - before - overhead
+                        row.setdefault("log_rounds", []).append(result)
+                    else:
+                        row[phase] = result
+                    print(f"   {phase}: {json.dumps(result)[:400]}", file=sys.stderr, flush=True)
+            except Exception as err:  # a broken tool keeps its row, with the reason
+                row.setdefault("error", f"{type(err).__name__}: {err}")
+                print(f"   error: {err}", file=sys.stderr, flush=True)
+            finally:
+                if server is not None:
                     server.stop()
-                row[phase] = result
-                print(f"   {phase}: {json.dumps(result)[:400]}", file=sys.stderr, flush=True)
-        except Exception as err:  # a broken tool keeps its row, with the reason
-            row.setdefault("error", f"{type(err).__name__}: {err}")
-            print(f"   error: {err}", file=sys.stderr, flush=True)
-        finally:
-            if server is not None:
-                server.stop()
+    for row in results.values():
+        # The row's log phase: its first round, with the median time of all.
+        done = [r for r in row.get("log_rounds", []) if "log_seconds" in r]
+        if done:
+            row["log"] = dict(done[0], log_seconds=median([r["log_seconds"] for r in done]))
+        elif row.get("log_rounds"):
+            row["log"] = row["log_rounds"][0]
 
     # ------------------------------------------------------------ the table
     values_per_run = w1.VALUES_PER_RUN
@@ -338,6 +356,10 @@ def main() -> None:
         f"expected answers: find {expected['find_count']} runs, mean F1 false/true "
         f"{expected['group']['false']:.4f}/{expected['group']['true']:.4f}",
         "- MongoDB rows: SecantusDB 0.7.0b3 test server on 127.0.0.1, a fresh one per phase, retryWrites=false",
+        *([f"- Log phase: median of {len(rounds)} rounds, the order of the rows reversed every round; "
+           "per round (s): " + "; ".join(
+               f"{t.key} " + ", ".join(fmt(r.get("log_seconds"), 2) for r in results[t.key].get("log_rounds", []))
+               for t in tools)] if len(rounds) > 1 else []),
         "- (N×): ratio to the yamlett embedded-store row of this same run",
         "",
         "| tool | log phase s | µs / logged value | server commands / value | find ms | $group ms "

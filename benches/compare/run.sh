@@ -13,6 +13,7 @@
 # Not part of CI. Knobs (environment): COMPARE_LOG_RUNS (200),
 # COMPARE_QUERY_RUNS (5000), COMPARE_PY_YAMLETT_RUNS (2), COMPARE_REPS (5),
 # COMPARE_ONLY (comma-separated row keys, e.g. yamlett-local,raw-mongo),
+# COMPARE_ROUNDS (log phase rounds, the rows' order alternating; medians),
 # CARGO_TARGET_DIR (default: target/ of this repository), PYTHON (a CPython
 # 3.11 to build the virtualenvs with).
 set -euo pipefail

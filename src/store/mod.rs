@@ -133,8 +133,9 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// Called when the run `run_id` of `experiment` ends: makes everything
     /// written so far final in the store's own form (the embedded store
     /// folds its write log, so that SQL tools see the finished run, and
-    /// forgets its copy of the run). A store that writes through has
-    /// nothing to do.
+    /// forgets its copy of the run; the MongoDB store waits a bounded time
+    /// for writes journaled during an outage to reach the server, and warns
+    /// about any that could not).
     fn settle(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {
         let _ = (experiment, run_id);
         Ok(())
@@ -179,7 +180,7 @@ mod local;
 mod mongo;
 
 pub use local::LOCAL_SYNC_ENV;
-pub use mongo::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
+pub use mongo::{EXIT_DRAIN_ENV, FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -13,6 +13,10 @@ use yamlett::Run;
 /// The flush timeout these tests run with.
 const FLUSH_TIMEOUT: Duration = Duration::from_millis(1000);
 
+/// How long the writer's run end waits for the journal to drain (the
+/// server is down then, so the test would wait this long: keep it short).
+const EXIT_DRAIN: Duration = Duration::from_millis(300);
+
 fn settings() -> std::path::PathBuf {
     outage_settings(FLUSH_TIMEOUT.as_millis() as u64)
 }
@@ -63,7 +67,7 @@ fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> 
     let storage = tempfile::tempdir()?;
     let port = common::restartable_port();
     let experiment = unique("sync");
-    let status = std::process::Command::new(std::env::current_exe()?)
+    let writer = std::process::Command::new(std::env::current_exe()?)
         .args(["journaling_writer", "--exact", "--ignored", "--nocapture"])
         .env("OUTAGE_PORT", port.to_string())
         .env("OUTAGE_STORAGE", storage.path())
@@ -73,8 +77,30 @@ fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> 
             yamlett::FLUSH_TIMEOUT_ENV,
             FLUSH_TIMEOUT.as_millis().to_string(),
         )
-        .status()?;
-    assert!(status.success());
+        // The server stays down: the run's end waits this long, then warns.
+        .env(yamlett::EXIT_DRAIN_ENV, EXIT_DRAIN.as_millis().to_string())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&writer.stderr);
+    assert!(writer.status.success(), "{stderr}");
+    // The warning says how many writes wait, where, and how to send them.
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("still wait in the journal"))
+        .unwrap_or_else(|| panic!("no warning at the run's end: {stderr}"));
+    let waiting: u64 = warning
+        .split_whitespace()
+        .nth(3)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{warning}"));
+    assert!((1..=50).contains(&waiting), "{warning}");
+    assert!(
+        warning.contains(&journal.join("journal.sqlite3").display().to_string()),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("yamlett sync 'mongodb://127.0.0.1:"),
+        "{warning}"
+    );
 
     let server = TestServer::start_on(port, storage.path(), &[]);
     let uri = uri(&server);
@@ -116,7 +142,8 @@ fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> 
 
 /// Run by `yamlett_sync_replays_what_an_ended_process_journaled` as a
 /// separate process: writes 50 steps while the server is down, then exits
-/// with them in the journal.
+/// with them in the journal (after waiting `YAMLETT_EXIT_DRAIN_MS` for the
+/// server, and warning).
 #[test]
 #[ignore]
 fn journaling_writer() -> anyhow::Result<()> {

@@ -7,21 +7,23 @@
 //! see [`outage`].
 
 mod outage;
+mod runtime;
 mod series;
-mod workers;
 
 use std::fmt;
-use std::io::Read;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use bson::{doc, Bson, DateTime, Document};
+use futures_util::{AsyncReadExt as _, TryStreamExt as _};
 use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::gridfs::GridFsBucket;
 use mongodb::options::{ClientOptions, GridFsBucketOptions};
-use mongodb::sync::gridfs::GridFsBucket;
-use mongodb::sync::{Client, Collection, Database};
+use mongodb::{Client, Collection, Database};
+use tokio::runtime::Runtime;
 
 use super::journal::{Entry, Journal};
 use super::{Buckets, Store};
@@ -49,6 +51,15 @@ pub const FLUSH_TIMEOUT_ENV: &str = "YAMLETT_FLUSH_TIMEOUT_MS";
 /// (default: the default local store directory, `./.yamlett`).
 pub const JOURNAL_DIR_ENV: &str = "YAMLETT_JOURNAL_DIR";
 
+/// How long the end of a run waits for journaled writes to reach the
+/// server, unless `YAMLETT_EXIT_DRAIN_MS` says otherwise.
+const DEFAULT_EXIT_DRAIN: Duration = Duration::from_secs(10);
+
+/// The environment variable that sets, in milliseconds, how long the end of
+/// a run (`Run::finish`, or its last handle dropping) waits for writes
+/// journaled during an outage to reach the server (`0`: not at all).
+pub const EXIT_DRAIN_ENV: &str = "YAMLETT_EXIT_DRAIN_MS";
+
 /// A MongoDB deployment (standalone, replica set, sharded or Atlas).
 ///
 /// Cheap to share: the state lives behind an `Arc`, which the journal's
@@ -59,9 +70,14 @@ pub(crate) struct MongoStore {
 
 /// The store's state.
 pub(crate) struct Shared {
+    /// Drives the driver; operations run on the caller's thread.
+    runtime: &'static Runtime,
     /// The client, for commands across collections (`bulkWrite`).
     client: Client,
     database: Database,
+    /// The same database through the driver's sync API, for
+    /// [`Store::collection`].
+    sync_database: mongodb::sync::Database,
     bucket: GridFsBucket,
     location: String,
     secrets: Vec<String>,
@@ -71,8 +87,10 @@ pub(crate) struct Shared {
     link: outage::Link,
     /// How long a write waits for the server.
     flush_timeout: Duration,
-    /// Threads that run writes, so a write can stop waiting.
-    workers: workers::Workers,
+    /// How long the end of a run waits for the journal to drain.
+    exit_drain: Duration,
+    /// How long an operation waits for a server to be selected.
+    selection_timeout: Duration,
     /// Held while the journal is replayed.
     replay: std::sync::Mutex<()>,
     /// What the series writes learned about the server.
@@ -96,8 +114,11 @@ impl MongoStore {
     pub(crate) fn connect(uri: &str, redacted: String) -> anyhow::Result<MongoStore> {
         let secrets = secrets_of(uri);
         let scrub = |text: String| scrub(text, &secrets);
-        let mut options = ClientOptions::parse(uri)
-            .run()
+        let runtime = runtime::shared().map_err(|err| Error::Store {
+            store: redacted.clone(),
+            message: format!("cannot start the MongoDB driver's runtime: {err}"),
+        })?;
+        let mut options = runtime::block_on(runtime, async { ClientOptions::parse(uri).await })
             .map_err(|err| Error::Config {
                 reason: scrub(format!(
                     "cannot use the MongoDB URI {redacted}: {}",
@@ -111,17 +132,24 @@ impl MongoStore {
         options
             .connect_timeout
             .get_or_insert(DEFAULT_SERVER_SELECTION_TIMEOUT);
+        let selection_timeout = options
+            .server_selection_timeout
+            .unwrap_or(DEFAULT_SERVER_SELECTION_TIMEOUT);
         let database_name = options
             .default_database
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        // Inside the runtime, so the driver's background tasks run there.
+        let entered = runtime.enter();
         let client = Client::with_options(options).map_err(|err| Error::Config {
             reason: scrub(format!(
                 "cannot use the MongoDB URI {redacted}: {}",
                 describe(&err)
             )),
         })?;
+        drop(entered);
         let database = client.database(&database_name);
+        let sync_database = mongodb::sync::Client::from(client.clone()).database(&database_name);
         let bucket = database.gridfs_bucket(
             GridFsBucketOptions::builder()
                 .bucket_name(ARTIFACT_BUCKET.to_owned())
@@ -131,15 +159,18 @@ impl MongoStore {
         let backlog = journal.has_entries().unwrap_or(false);
         let store = MongoStore {
             shared: Arc::new(Shared {
+                runtime,
                 client,
                 database,
+                sync_database,
                 bucket,
                 location: redacted,
                 secrets,
                 journal,
                 link: outage::Link::new(backlog),
                 flush_timeout: flush_timeout()?,
-                workers: workers::Workers::default(),
+                exit_drain: exit_drain()?,
+                selection_timeout,
                 replay: std::sync::Mutex::new(()),
                 series: series::SeriesState::default(),
             }),
@@ -167,6 +198,21 @@ fn flush_timeout() -> anyhow::Result<Duration> {
     }
 }
 
+/// How long the end of a run waits for the journal to drain:
+/// `YAMLETT_EXIT_DRAIN_MS`, or the default.
+fn exit_drain() -> anyhow::Result<Duration> {
+    match std::env::var(EXIT_DRAIN_ENV) {
+        Err(_) => Ok(DEFAULT_EXIT_DRAIN),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(ms) => Ok(Duration::from_millis(ms)),
+            _ => Err(Error::Config {
+                reason: format!("{EXIT_DRAIN_ENV} must be a number of milliseconds, not {text:?}"),
+            }
+            .into()),
+        },
+    }
+}
+
 /// The journal's directory, absolute (the working directory may change).
 fn journal_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::var_os(JOURNAL_DIR_ENV)
@@ -182,6 +228,25 @@ fn journal_dir() -> anyhow::Result<PathBuf> {
 impl Shared {
     fn runs(&self, experiment: &str) -> Collection<Document> {
         self.database.collection(experiment)
+    }
+
+    /// Runs a driver operation to completion on the calling thread.
+    fn block_on<F>(&self, operation: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        runtime::block_on(self.runtime, operation)
+    }
+
+    /// Runs a driver operation on the calling thread for at most
+    /// `deadline`; `None` if it did not finish in time.
+    fn block_on_within<F>(&self, deadline: Duration, operation: F) -> Option<F::Output>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        runtime::block_on_within(self.runtime, deadline, operation)
     }
 
     /// Turns a driver error into the matching [`Error`] kind.
@@ -294,15 +359,18 @@ impl Store for MongoStore {
     /// the server, never journaled: a heartbeat lost in an outage is
     /// replaced by the next one.
     fn heartbeat(&self, experiment: &str, run_ids: &[String], at: DateTime) -> anyhow::Result<()> {
-        self.shared
-            .runs(experiment)
-            .update_many(
-                doc! { "_id": { "$in": run_ids }, "_yamlett.status": "running" },
-                doc! { "$set": { crate::store::HEARTBEAT_AT_FIELD: at } },
-            )
-            .run()
+        let shared = &self.shared;
+        let runs = shared.runs(experiment);
+        shared
+            .block_on(async {
+                runs.update_many(
+                    doc! { "_id": { "$in": run_ids }, "_yamlett.status": "running" },
+                    doc! { "$set": { crate::store::HEARTBEAT_AT_FIELD: at } },
+                )
+                .await
+            })
             .map(drop)
-            .map_err(|err| self.shared.error(err))
+            .map_err(|err| shared.error(err))
     }
 
     fn update_run(
@@ -388,6 +456,7 @@ impl Store for MongoStore {
         options: &FindOptions,
     ) -> anyhow::Result<Vec<Document>> {
         let shared = &self.shared;
+        outage::catch_up(shared)?;
         let runs = shared.runs(experiment);
         let mut find = runs.find(filter.clone());
         if let Some(sort) = &options.sort {
@@ -403,39 +472,34 @@ impl Store for MongoStore {
         if let Some(projection) = &options.projection {
             find = find.projection(projection.clone());
         }
-        let cursor = find.run().map_err(|err| shared.error(err))?;
-        cursor
-            .collect::<Result<Vec<_>, _>>()
+        shared
+            .block_on(async { find.await?.try_collect().await })
             .map_err(|err| shared.error(err))
     }
 
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {
         let shared = &self.shared;
+        outage::catch_up(shared)?;
+        let runs = shared.runs(experiment);
         shared
-            .runs(experiment)
-            .count_documents(filter.clone())
-            .run()
+            .block_on(async { runs.count_documents(filter.clone()).await })
             .map_err(|err| shared.error(err))
     }
 
     fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>> {
         let shared = &self.shared;
-        let cursor = shared
-            .runs(experiment)
-            .aggregate(pipeline.to_vec())
-            .run()
-            .map_err(|err| shared.error(err))?;
-        cursor
-            .collect::<Result<Vec<_>, _>>()
+        outage::catch_up(shared)?;
+        let runs = shared.runs(experiment);
+        shared
+            .block_on(async { runs.aggregate(pipeline.to_vec()).await?.try_collect().await })
             .map_err(|err| shared.error(err))
     }
 
     fn experiments(&self) -> anyhow::Result<Vec<String>> {
         let shared = &self.shared;
+        outage::catch_up(shared)?;
         let mut names: Vec<String> = shared
-            .database
-            .list_collection_names()
-            .run()
+            .block_on(async { shared.database.list_collection_names().await })
             .map_err(|err| shared.error(err))?
             .into_iter()
             .filter(|name| !name.starts_with("_yamlett") && !name.starts_with("system."))
@@ -479,30 +543,37 @@ impl Store for MongoStore {
             key: String::new(),
             reason: format!("not a GridFS artifact location: {location}"),
         })?;
-        let mut download = shared
-            .bucket
-            .open_download_stream(id.clone())
-            .run()
+        let mut bytes = Vec::new();
+        let download = shared.block_on(async {
+            let mut stream = shared.bucket.open_download_stream(id.clone()).await?;
+            Ok::<_, mongodb::error::Error>(stream.read_to_end(&mut bytes).await)
+        });
+        download
             .map_err(|err| match err.kind.as_ref() {
                 ErrorKind::GridFs(_) => Error::NotFound {
                     what: format!("artifact file {id}"),
                 }
                 .into(),
                 _ => shared.error(err),
-            })?;
-        let mut bytes = Vec::new();
-        download
-            .read_to_end(&mut bytes)
+            })?
             .with_context(|| format!("reading artifact file {id} from {}", shared.location))?;
         Ok(bytes)
     }
 
-    fn collection(&self, experiment: &str) -> Option<Collection<Document>> {
-        Some(self.shared.runs(experiment))
+    fn collection(&self, experiment: &str) -> Option<mongodb::sync::Collection<Document>> {
+        Some(self.shared.sync_database.collection(experiment))
     }
 
     fn location(&self) -> &str {
         &self.shared.location
+    }
+
+    /// The end of a run waits, at most `YAMLETT_EXIT_DRAIN_MS`, for the
+    /// journal to reach the server: a process that ends normally leaves
+    /// nothing behind on a disk that may be gone an hour later.
+    fn settle(&self, _experiment: &str, _run_id: &str) -> anyhow::Result<()> {
+        outage::drain(&self.shared, self.shared.exit_drain);
+        Ok(())
     }
 
     fn sync(&self) -> anyhow::Result<crate::SyncReport> {

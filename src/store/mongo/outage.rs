@@ -2,15 +2,23 @@
 //!
 //! Every write (a run update or an artifact) goes through [`write`]:
 //!
-//! - **Online**, it is sent on a helper thread and waited for at most the
-//!   flush timeout. If the server cannot be reached (no server, a dropped
-//!   connection, a server shutting down or stepping down, or no reply in
-//!   time), the write is appended to the journal, a warning is logged, the
-//!   store goes **offline** and the caller carries on as if it had landed.
+//! - **Online**, it is sent on the caller's thread ([`send`]) and waited
+//!   for at most the flush timeout. If the server cannot be reached (no
+//!   server, a dropped connection, a server shutting down or stepping down,
+//!   or no reply in time), the write is appended to the journal, a warning
+//!   is logged, the store goes **offline** and the caller carries on as if
+//!   it had landed.
 //! - **Offline**, writes go straight to the journal: no waiting at all.
-//!   Meanwhile a background thread probes the server by replaying the
-//!   journal, oldest first, every [`PROBE_INTERVAL`]; once the journal is
-//!   empty the store is online again.
+//!   Meanwhile a background thread replays the journal, oldest first; while
+//!   the server is away each attempt waits in the driver's server selection
+//!   (which notices a returning server within half a second) for at most
+//!   the flush timeout, then again after [`PROBE_INTERVAL`]. Once the
+//!   journal is empty the store is online again.
+//! - **Reads** ([`catch_up`]) and **the end of a run** ([`drain`]) do not
+//!   wait for the background thread's pace: a query replays the journal
+//!   first (read your own writes), and a run's end waits a bounded time for
+//!   the journal to empty, so a process that ends normally leaves nothing
+//!   behind, or says loudly what it left and how to send it.
 //!
 //! The decision "journal or send" and every append are made under the
 //! link's lock, and the replay switches back online under that lock only
@@ -21,8 +29,8 @@
 //! A store that has never reached its server does not journal: a wrong URI
 //! is an error at `Run::open`, not a journal growing in silence.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use bson::spec::BinarySubtype;
 use bson::{doc, Binary, Bson, Document};
@@ -32,7 +40,8 @@ use super::Shared;
 use crate::store::journal::{Entry, Record};
 use crate::{Error, SyncReport};
 
-/// How long the replay thread waits between two attempts during an outage.
+/// How long the replay thread rests between two attempts during an outage
+/// (each attempt itself waits up to the flush timeout for the server).
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// MongoDB's duplicate key error code.
@@ -42,6 +51,9 @@ pub(super) const DUPLICATE_KEY: i32 = 11000;
 #[derive(Debug)]
 pub(super) struct Link {
     state: Mutex<LinkState>,
+    /// Signalled when the store comes back online, and to make the replay
+    /// thread try again now rather than after its rest.
+    changed: Condvar,
 }
 
 #[derive(Debug)]
@@ -51,8 +63,10 @@ struct LinkState {
     /// Some write has reached the server (here, or in an earlier process
     /// that journaled writes for this URI).
     reached: bool,
-    /// The replay thread is running.
+    /// The replay thread is running. Only that thread clears it.
     replaying: bool,
+    /// Someone waits for the journal: the replay thread skips its rest.
+    hurry: bool,
 }
 
 impl Link {
@@ -64,12 +78,26 @@ impl Link {
                 offline: backlog,
                 reached: backlog,
                 replaying: false,
+                hurry: false,
             }),
+            changed: Condvar::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, LinkState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits on [`Link::changed`] for at most `timeout`.
+    fn wait<'a>(
+        &self,
+        state: MutexGuard<'a, LinkState>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, LinkState> {
+        match self.changed.wait_timeout(state, timeout) {
+            Ok((state, _)) => state,
+            Err(poisoned) => poisoned.into_inner().0,
+        }
     }
 }
 
@@ -96,27 +124,7 @@ pub(super) fn write(
             return Ok(());
         }
     }
-    let outcome = if let Entry::Artifact { .. } = entry {
-        // Uploads take as long as their size needs, so they are not cut
-        // short by the flush timeout (the server selection timeout still
-        // bounds an unreachable server).
-        apply(shared, experiment, run_id, &entry)
-    } else {
-        let worker_shared = Arc::clone(shared);
-        let (experiment, run_id, sent) = (experiment.to_owned(), run_id.to_owned(), entry.clone());
-        shared
-            .workers
-            .run(shared.flush_timeout, move || {
-                apply(&worker_shared, &experiment, &run_id, &sent)
-            })
-            .unwrap_or_else(|| {
-                Err(Failure::Outage(format!(
-                    "no reply within the flush timeout ({} ms)",
-                    shared.flush_timeout.as_millis()
-                )))
-            })
-    };
-    match outcome {
+    match send(shared, experiment, run_id, &entry) {
         Ok(()) => {
             shared.link.lock().reached = true;
             Ok(())
@@ -132,6 +140,31 @@ pub(super) fn write(
         .into()),
         Err(Failure::Refused(err)) => Err(err),
     }
+}
+
+/// Sends one journalable write now, on the calling thread, and says
+/// whether it landed, could not reach the server, or was refused: the one
+/// seam every write and every replay goes through, whatever the driver
+/// operation behind the entry ([`apply`]).
+///
+/// A run update waits at most the flush timeout, then counts as an outage
+/// (the operation is dropped; if the server applies it anyway, its writer
+/// stamp makes the journaled copy a no-op). An artifact takes as long as
+/// its size needs (the server selection timeout still bounds an
+/// unreachable server).
+fn send(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry) -> Result<(), Failure> {
+    let operation = apply(shared, experiment, run_id, entry);
+    if let Entry::Artifact { .. } = entry {
+        return shared.block_on(operation);
+    }
+    shared
+        .block_on_within(shared.flush_timeout, operation)
+        .unwrap_or_else(|| {
+            Err(Failure::Outage(format!(
+                "no reply within the flush timeout ({} ms)",
+                shared.flush_timeout.as_millis()
+            )))
+        })
 }
 
 /// Appends a write to the journal. With `outage` (the reason a send just
@@ -172,51 +205,66 @@ fn journal(
             );
             err
         })?;
-    if !link.replaying {
-        link.replaying = true;
-        drop(link);
-        spawn_replay(shared);
-    }
+    start_replay_locked(shared, link);
     Ok(true)
 }
 
 /// Starts the replay thread for a backlog found when the store opened.
 pub(super) fn start_replay(shared: &Arc<Shared>) {
-    let mut link = shared.link.lock();
-    if !link.replaying {
-        link.replaying = true;
-        drop(link);
-        spawn_replay(shared);
-    }
+    start_replay_locked(shared, shared.link.lock());
 }
 
-/// The replay thread: replays the journal until it is empty, probing the
-/// server every [`PROBE_INTERVAL`] while it is unreachable.
+/// Starts the replay thread unless it runs.
+fn start_replay_locked(shared: &Arc<Shared>, mut link: MutexGuard<'_, LinkState>) {
+    if link.replaying {
+        return;
+    }
+    link.replaying = true;
+    drop(link);
+    spawn_replay(shared);
+}
+
+/// The replay thread: replays the journal until it is empty, trying again
+/// every [`PROBE_INTERVAL`] (or at once when hurried) while the server is
+/// unreachable.
 fn spawn_replay(shared: &Arc<Shared>) {
     let thread_shared = Arc::clone(shared);
     let spawned = std::thread::Builder::new()
         .name("yamlett-journal".to_owned())
-        .spawn(move || loop {
-            let shared = &thread_shared;
-            match replay(shared) {
-                Ok(Replay::Drained(report)) => {
-                    if report.replayed > 0 {
-                        log::info!(
-                            "yamlett: the MongoDB store {} is back; {} journaled writes landed",
-                            shared.location,
-                            report.replayed
-                        );
-                    }
-                    return;
-                }
-                Ok(Replay::StillDown(_)) => {}
-                Err(err) => log::warn!("yamlett: replaying the journal failed: {err:#}"),
-            }
-            std::thread::sleep(PROBE_INTERVAL);
-        });
+        .spawn(move || replay_until_drained(&thread_shared));
     if spawned.is_err() {
-        // No thread: the next `yamlett sync` or process replays instead.
+        // No thread: the next query, run end, `yamlett sync` or process
+        // replays instead.
         shared.link.lock().replaying = false;
+    }
+}
+
+fn replay_until_drained(shared: &Shared) {
+    loop {
+        match replay(shared) {
+            Ok(Replay::Drained(report)) => {
+                if report.replayed > 0 {
+                    log::info!(
+                        "yamlett: the MongoDB store {} is back; {} journaled writes landed",
+                        shared.location,
+                        report.replayed
+                    );
+                }
+            }
+            Ok(Replay::StillDown(_)) => {}
+            Err(err) => log::warn!("yamlett: replaying the journal failed: {err:#}"),
+        }
+        let mut link = shared.link.lock();
+        if !link.offline {
+            // Drained, and no new outage began since: done. (One that
+            // began sees `replaying` and leaves its entries to this loop.)
+            link.replaying = false;
+            return;
+        }
+        if !link.hurry {
+            link = shared.link.wait(link, PROBE_INTERVAL);
+        }
+        link.hurry = false;
     }
 }
 
@@ -244,8 +292,8 @@ fn replay(shared: &Shared) -> anyhow::Result<Replay> {
                 continue;
             }
             link.offline = false;
-            link.replaying = false;
             link.reached = true;
+            shared.link.changed.notify_all();
             return Ok(Replay::Drained(report));
         };
         let Record {
@@ -254,7 +302,7 @@ fn replay(shared: &Shared) -> anyhow::Result<Replay> {
             run_id,
             entry,
         } = record;
-        match apply(shared, &experiment, &run_id, &entry) {
+        match send(shared, &experiment, &run_id, &entry) {
             Ok(()) => {
                 shared.journal.remove(seq)?;
                 report.replayed += 1;
@@ -293,29 +341,119 @@ pub(super) fn sync(shared: &Shared) -> anyhow::Result<SyncReport> {
     }
 }
 
+/// Before a query: replays, in the calling thread, whatever waits in the
+/// journal, so the query sees every write this process made (as the
+/// embedded store folds its log before a query). Nothing to do online.
+/// Waits for the server as long as a query would (the server selection
+/// timeout); a server that does not answer by then is
+/// [`Error::Unreachable`]: the query could not have been answered either.
+pub(super) fn catch_up(shared: &Shared) -> anyhow::Result<()> {
+    if !shared.link.lock().offline {
+        return Ok(());
+    }
+    let deadline = Instant::now() + shared.selection_timeout;
+    loop {
+        match replay(shared)? {
+            Replay::Drained(_) => return Ok(()),
+            Replay::StillDown(_) if Instant::now() < deadline => {
+                // Each attempt waited for the server; this only keeps an
+                // error that comes back at once from spinning.
+                std::thread::sleep(PROBE_INTERVAL / 5);
+            }
+            Replay::StillDown(report) => return Err(still_down(shared, &report)),
+        }
+    }
+}
+
+fn still_down(shared: &Shared, report: &SyncReport) -> anyhow::Error {
+    Error::Unreachable {
+        store: shared.location.clone(),
+        reason: format!(
+            "{} writes wait in the journal {} and the server does not take them",
+            report.waiting,
+            shared.journal.path().display()
+        ),
+    }
+    .into()
+}
+
+/// At the end of a run: waits at most `wait` for the journal to reach the
+/// server (the replay thread does the sending, hurried), and if it does
+/// not, warns how many writes wait, where, and the command that sends them.
+pub(super) fn drain(shared: &Arc<Shared>, wait: Duration) {
+    let deadline = Instant::now() + wait;
+    let mut link = shared.link.lock();
+    if !link.offline {
+        return;
+    }
+    link.hurry = true;
+    shared.link.changed.notify_all();
+    if !link.replaying {
+        start_replay_locked(shared, link);
+        link = shared.link.lock();
+    }
+    while link.offline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        link = shared.link.wait(link, left);
+    }
+    if !link.offline {
+        return;
+    }
+    drop(link);
+    let waiting = shared.journal.len().map_or_else(
+        |err| format!("an unknown number of ({err:#})"),
+        |n| n.to_string(),
+    );
+    let dir = shared
+        .journal
+        .path()
+        .parent()
+        .map_or_else(String::new, |dir| dir.display().to_string());
+    log::warn!(
+        "yamlett: {waiting} writes to the MongoDB store {} still wait in the journal {}: the \
+         server did not take them within {} ms ({}). They land when a process opens this store \
+         with the same journal directory, or send them now with: \
+         {}='{dir}' yamlett sync '{}' (with the password, if the URI has one)",
+        shared.location,
+        shared.journal.path().display(),
+        wait.as_millis(),
+        super::EXIT_DRAIN_ENV,
+        super::JOURNAL_DIR_ENV,
+        shared.location,
+    );
+}
+
 /// Sends one write to the server. A conditional update that the server
 /// skips because its condition says it was applied before is a success.
-fn apply(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry) -> Result<(), Failure> {
+async fn apply(
+    shared: &Shared,
+    experiment: &str,
+    run_id: &str,
+    entry: &Entry,
+) -> Result<(), Failure> {
     match entry {
         Entry::Update {
             condition,
             update,
             upsert,
-        } => apply_update(shared, experiment, run_id, condition, update, *upsert),
+        } => apply_update(shared, experiment, run_id, condition, update, *upsert).await,
         Entry::Series {
             condition,
             update,
             appends,
-        } => super::series::send(shared, experiment, run_id, condition, update, appends),
+        } => super::series::send(shared, experiment, run_id, condition, update, appends).await,
         Entry::Artifact {
             id,
             filename,
             bytes,
-        } => upload(shared, id, filename, bytes),
+        } => upload(shared, id, filename, bytes).await,
     }
 }
 
-pub(super) fn apply_update(
+pub(super) async fn apply_update(
     shared: &Shared,
     experiment: &str,
     run_id: &str,
@@ -326,14 +464,14 @@ pub(super) fn apply_update(
     let runs = shared.runs(experiment);
     let mut filter = doc! { "_id": run_id };
     filter.extend(condition.clone());
-    match runs.update_one(filter, update.clone()).upsert(upsert).run() {
+    match runs.update_one(filter, update.clone()).upsert(upsert).await {
         Ok(result) if upsert || result.matched_count > 0 => Ok(()),
         Ok(_) => {
             // Not matched: a missing run, or one the condition says was
             // written already.
             let exists = runs
                 .count_documents(doc! { "_id": run_id })
-                .run()
+                .await
                 .map_err(|err| classify(shared, err))?;
             if exists > 0 {
                 Ok(())
@@ -361,7 +499,7 @@ pub(super) fn apply_update(
 /// threads or processes at once, and an interrupted upload may be retried.
 /// Every chunk is an upsert of identical bytes, and the files document an
 /// insert whose duplicate means another replay finished first.
-fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<(), Failure> {
+async fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |err| classify(shared, err);
     let bucket = super::ARTIFACT_BUCKET;
     let files = shared
@@ -369,7 +507,7 @@ fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<()
         .collection::<Document>(&format!("{bucket}.files"));
     if files
         .count_documents(doc! { "_id": id })
-        .run()
+        .await
         .map_err(fail)?
         > 0
     {
@@ -391,7 +529,7 @@ fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<()
                 )
                 .build(),
         )
-        .run()
+        .await
         .map_err(fail)?;
     for (n, data) in bytes.chunks(GRIDFS_CHUNK_SIZE).enumerate() {
         let n = i32::try_from(n).unwrap_or(i32::MAX);
@@ -403,7 +541,7 @@ fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<()
         match chunks
             .replace_one(doc! { "files_id": id.clone(), "n": n }, chunk)
             .upsert(true)
-            .run()
+            .await
         {
             Ok(_) => {}
             // A concurrent replay inserted the same chunk first.
@@ -419,7 +557,7 @@ fn upload(shared: &Shared, id: &Bson, filename: &str, bytes: &[u8]) -> Result<()
         "filename": filename,
         "metadata": Bson::Null,
     };
-    match files.insert_one(file).run() {
+    match files.insert_one(file).await {
         Ok(_) => Ok(()),
         Err(err) if code(&err) == Some(DUPLICATE_KEY) => Ok(()),
         Err(err) => Err(fail(err)),

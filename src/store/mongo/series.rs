@@ -27,7 +27,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use bson::{doc, Bson, DateTime, Document};
 use mongodb::error::ErrorKind;
 use mongodb::options::{UpdateModifications, UpdateOneModel, WriteModel};
-use mongodb::sync::Collection;
+use futures_util::TryStreamExt as _;
+use mongodb::Collection;
 
 use super::outage::{apply_update, classify, Failure, DUPLICATE_KEY};
 use super::Shared;
@@ -57,7 +58,7 @@ fn buckets(shared: &Shared, experiment: &str) -> Collection<Document> {
 
 /// Sends a run update and its bucket appends: one command where the server
 /// allows it.
-pub(super) fn send(
+pub(super) async fn send(
     shared: &Shared,
     experiment: &str,
     run_id: &str,
@@ -65,10 +66,10 @@ pub(super) fn send(
     update: &Document,
     appends: &[Append],
 ) -> Result<(), Failure> {
-    ensure_index(shared, experiment)?;
-    if !supports_bulk_write(shared)? {
-        apply_update(shared, experiment, run_id, condition, update, true)?;
-        return update_buckets(shared, experiment, run_id, appends);
+    ensure_index(shared, experiment).await?;
+    if !supports_bulk_write(shared).await? {
+        apply_update(shared, experiment, run_id, condition, update, true).await?;
+        return update_buckets(shared, experiment, run_id, appends).await;
     }
     let mut filter = doc! { "_id": run_id };
     filter.extend(condition.clone());
@@ -93,7 +94,7 @@ pub(super) fn send(
                 .build(),
         ));
     }
-    match shared.client.bulk_write(models).ordered(false).run() {
+    match shared.client.bulk_write(models).ordered(false).await {
         Ok(_) => Ok(()),
         Err(err) => match err.kind.as_ref() {
             ErrorKind::BulkWrite(bulk) if bulk.write_concern_errors.is_empty() => {
@@ -115,7 +116,7 @@ pub(super) fn send(
 
 /// The fallback for servers before 8.0: every bucket update in one
 /// `update` command.
-fn update_buckets(
+async fn update_buckets(
     shared: &Shared,
     experiment: &str,
     run_id: &str,
@@ -138,7 +139,7 @@ fn update_buckets(
             "updates": updates,
             "ordered": false,
         })
-        .run()
+        .await
         .map_err(|err| classify(shared, err))?;
     let refused = reply.get_array("writeErrors").ok().and_then(|errors| {
         errors.iter().find_map(|error| {
@@ -209,7 +210,7 @@ fn bucket_document(run_id: &str, bucket: &SeriesBucket, summary: &BucketSummary)
 }
 
 /// Creates the bucket collection's index, once per process.
-fn ensure_index(shared: &Shared, experiment: &str) -> Result<(), Failure> {
+async fn ensure_index(shared: &Shared, experiment: &str) -> Result<(), Failure> {
     let name = collection_name(experiment);
     let state = &shared.series;
     if state
@@ -226,7 +227,7 @@ fn ensure_index(shared: &Shared, experiment: &str) -> Result<(), Failure> {
                 .keys(doc! { "run": 1, "key": 1, "bucket": 1 })
                 .build(),
         )
-        .run()
+        .await
         .map_err(|err| classify(shared, err))?;
     state
         .indexed
@@ -237,14 +238,14 @@ fn ensure_index(shared: &Shared, experiment: &str) -> Result<(), Failure> {
 }
 
 /// Whether the server has `bulkWrite`, asked once.
-fn supports_bulk_write(shared: &Shared) -> Result<bool, Failure> {
+async fn supports_bulk_write(shared: &Shared) -> Result<bool, Failure> {
     if let Some(&known) = shared.series.bulk_write.get() {
         return Ok(known);
     }
     let hello = shared
         .database
         .run_command(doc! { "hello": 1 })
-        .run()
+        .await
         .map_err(|err| classify(shared, err))?;
     let wire = match hello.get("maxWireVersion") {
         Some(Bson::Int32(v)) => *v,
@@ -264,15 +265,20 @@ pub(super) fn summaries(
     run_id: &str,
     key: &str,
 ) -> anyhow::Result<Vec<BucketSummary>> {
-    let cursor = buckets(shared, experiment)
-        .find(doc! { "run": run_id, "key": key })
-        .projection(doc! { "steps": 0, "values": 0, "times": 0 })
-        .sort(doc! { "bucket": 1 })
-        .run()
+    let collection = buckets(shared, experiment);
+    let found: Vec<Document> = shared
+        .block_on(async {
+            collection
+                .find(doc! { "run": run_id, "key": key })
+                .projection(doc! { "steps": 0, "values": 0, "times": 0 })
+                .sort(doc! { "bucket": 1 })
+                .await?
+                .try_collect()
+                .await
+        })
         .map_err(|err| shared.error(err))?;
     let mut out = Vec::new();
-    for found in cursor {
-        let found = found.map_err(|err| shared.error(err))?;
+    for found in found {
         let corrupt = || anyhow::anyhow!("a series bucket of run {run_id:?} is corrupt");
         let point = |field: &str| Point::from_bson(found.get(field)).ok_or_else(corrupt);
         out.push(BucketSummary {
@@ -305,15 +311,20 @@ pub(super) fn read(
             filter.insert("bucket", doc! { "$in": indexes.to_vec() });
         }
     }
-    let cursor = buckets(shared, experiment)
-        .find(filter)
-        .projection(doc! { "key": 1, "bucket": 1, "steps": 1, "values": 1, "times": 1 })
-        .sort(doc! { "key": 1, "bucket": 1 })
-        .run()
+    let collection = buckets(shared, experiment);
+    let found: Vec<Document> = shared
+        .block_on(async {
+            collection
+                .find(filter)
+                .projection(doc! { "key": 1, "bucket": 1, "steps": 1, "values": 1, "times": 1 })
+                .sort(doc! { "key": 1, "bucket": 1 })
+                .await?
+                .try_collect()
+                .await
+        })
         .map_err(|err| shared.error(err))?;
     let mut out = Vec::new();
-    for found in cursor {
-        let found = found.map_err(|err| shared.error(err))?;
+    for found in found {
         out.push(parse_bucket(&found).ok_or_else(|| {
             anyhow::anyhow!("a series bucket of run {run_id:?} is corrupt: {found}")
         })?);
@@ -357,7 +368,7 @@ pub(super) fn put(
     run_id: &str,
     put: &[(SeriesBucket, BucketSummary)],
 ) -> anyhow::Result<()> {
-    ensure_index(shared, experiment).map_err(|failure| match failure {
+    shared.block_on(ensure_index(shared, experiment)).map_err(|failure| match failure {
         Failure::Outage(reason) => crate::Error::Unreachable {
             store: shared.location.clone(),
             reason,
@@ -366,22 +377,25 @@ pub(super) fn put(
         Failure::Refused(err) => err,
     })?;
     let collection = buckets(shared, experiment);
-    for (bucket, summary) in put {
-        let document = bucket_document(run_id, bucket, summary);
-        collection
-            .replace_one(doc! { "_id": document.get("_id").cloned() }, document)
-            .upsert(true)
-            .run()
-            .map_err(|err| shared.error(err))?;
-    }
-    Ok(())
+    shared
+        .block_on(async {
+            for (bucket, summary) in put {
+                let document = bucket_document(run_id, bucket, summary);
+                collection
+                    .replace_one(doc! { "_id": document.get("_id").cloned() }, document)
+                    .upsert(true)
+                    .await?;
+            }
+            Ok(())
+        })
+        .map_err(|err| shared.error(err))
 }
 
 /// Deletes a run's buckets: one `delete` on the index.
 pub(super) fn delete(shared: &Shared, experiment: &str, run_id: &str) -> anyhow::Result<()> {
-    buckets(shared, experiment)
-        .delete_many(doc! { "run": run_id })
-        .run()
+    let collection = buckets(shared, experiment);
+    shared
+        .block_on(async { collection.delete_many(doc! { "run": run_id }).await })
         .map_err(|err| shared.error(err))?;
     Ok(())
 }
