@@ -6,6 +6,7 @@
 //! credential scrubbed from their text, and keeps writes through outages:
 //! see [`outage`].
 
+mod maintenance;
 mod outage;
 mod workers;
 
@@ -71,6 +72,9 @@ pub(crate) struct Shared {
     workers: workers::Workers,
     /// Held while the journal is replayed.
     replay: std::sync::Mutex<()>,
+    /// What replays in this process (the background thread's included)
+    /// did since the last [`Store::sync`] reported it.
+    replayed: outage::Tally,
 }
 
 impl fmt::Debug for MongoStore {
@@ -134,6 +138,7 @@ impl MongoStore {
                 flush_timeout: flush_timeout()?,
                 workers: workers::Workers::default(),
                 replay: std::sync::Mutex::new(()),
+                replayed: outage::Tally::default(),
             }),
         };
         if backlog {
@@ -416,6 +421,27 @@ impl Store for MongoStore {
             .read_to_end(&mut bytes)
             .with_context(|| format!("reading artifact file {id} from {}", shared.location))?;
         Ok(bytes)
+    }
+
+    fn delete_runs(&self, experiment: &str, ids: &[Bson]) -> anyhow::Result<u64> {
+        self.shared.delete_runs(experiment, ids)
+    }
+
+    fn delete_artifacts(&self, locations: &[Bson]) -> anyhow::Result<()> {
+        self.shared.delete_artifacts(locations)
+    }
+
+    fn replace_runs(&self, experiment: &str, runs: &[Document]) -> anyhow::Result<()> {
+        self.shared.replace_runs(experiment, runs)
+    }
+
+    fn garbage(
+        &self,
+        referenced: &[Bson],
+        min_age: Duration,
+        remove: bool,
+    ) -> anyhow::Result<Vec<crate::Garbage>> {
+        self.shared.garbage(referenced, min_age, remove)
     }
 
     fn collection(&self, experiment: &str) -> Option<Collection<Document>> {
