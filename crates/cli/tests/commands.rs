@@ -544,6 +544,7 @@ on_both_stores!(rm_deletes_runs_with_their_artifacts, |uri| {
 });
 
 on_both_stores!(gc_removes_unreferenced_artifacts_only, |uri| {
+    let uri = &common::own_database(uri);
     let experiment = unique("gc");
     let run = Run::builder().uri(uri).experiment(&experiment).open()?;
     run.store_artifact("model", &vec![1_u64; 1000])?;
