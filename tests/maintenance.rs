@@ -61,8 +61,8 @@ on_both_stores!(delete_removes_matching_runs_and_their_artifacts, |uri| {
     Ok(())
 });
 
-/// Two runs holding the same bytes share one file on the embedded store:
-/// deleting one keeps the file for the other.
+// Two runs holding the same bytes share one file on the embedded store:
+// deleting one keeps the file for the other.
 on_both_stores!(delete_keeps_artifacts_other_runs_share, |uri| {
     let name = unique("shared");
     let a = Run::builder().uri(uri).experiment(&name).open()?;

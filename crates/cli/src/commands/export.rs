@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use yamlett::bson::Document;
@@ -86,7 +86,7 @@ fn write(out: &mut impl Write, runs: Vec<Document>, format: Format) -> Outcome {
                 csv.write_record(&row)?;
                 tick(&bar, i);
             }
-            csv.flush().map_err(io::Error::from)?;
+            csv.flush()?;
         }
     }
     bar.finish_and_clear();
