@@ -67,16 +67,29 @@ fn main() {
     group.bench_function("runs_3_predicates_limit_50", |b| {
         b.iter(|| {
             yamlett(&[
-                "--uri", big, "runs", "bench", THREE_PREDICATES, "--limit", "50", "--json",
+                "--uri",
+                big,
+                "runs",
+                "bench",
+                THREE_PREDICATES,
+                "--limit",
+                "50",
+                "--json",
             ])
         })
     });
-    group.sample_size(10).measurement_time(Duration::from_secs(60));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(60));
     let out = tempfile::tempdir().expect("temp dir");
     let csv = out.path().join("runs.csv");
     let csv = csv.to_str().expect("utf-8 path");
     group.bench_function("export_csv", |b| {
-        b.iter(|| yamlett(&["--uri", big, "export", "bench", "--format", "csv", "--output", csv]))
+        b.iter(|| {
+            yamlett(&[
+                "--uri", big, "export", "bench", "--format", "csv", "--output", csv,
+            ])
+        })
     });
     group.finish();
 
@@ -84,7 +97,9 @@ fn main() {
         let small = store(10_000);
         let small = small.to_str().expect("utf-8 path");
         let mut group = c.benchmark_group("cli_10k");
-        group.sample_size(10).measurement_time(Duration::from_secs(120));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(120));
         group.bench_function("copy_to_mongodb", |b| {
             b.iter_custom(|iterations| {
                 let mut total = Duration::ZERO;

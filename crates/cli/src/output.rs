@@ -3,7 +3,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 
-use comfy_table::{presets, Cell, ContentArrangement, Table};
+use comfy_table::{presets, Cell, ColumnConstraint, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use yamlett::bson::{Bson, DateTime, Document};
 use yamlett::Experiment;
@@ -64,7 +64,20 @@ pub fn table(header: impl IntoIterator<Item = impl Into<String>>) -> Table {
         .load_preset(presets::UTF8_HORIZONTAL_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.into_iter().map(|h| Cell::new(h.into())));
+    // A terminal that reports no usable width (a serial console, `script`)
+    // would squeeze every column to one character: let lines run long.
+    if table.width().is_none_or(|width| width < 40) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     table
+}
+
+/// Keeps column `index` (an id, a digest) on one line: other columns wrap
+/// first, because a wrapped id cannot be copied.
+pub fn keep_whole(table: &mut Table, index: usize) {
+    if let Some(column) = table.column_mut(index) {
+        column.set_constraint(ColumnConstraint::ContentWidth);
+    }
 }
 
 /// Prints a table, followed by a newline.

@@ -72,6 +72,7 @@ pub fn run(uri: &str, args: &Runs) -> Outcome {
         }));
         table.add_row(row);
     }
+    output::keep_whole(&mut table, 0);
     output::print_table(&mut out, &table)?;
     writeln!(out, "{} runs", runs.len())?;
     out.flush()?;

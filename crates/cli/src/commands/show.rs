@@ -40,6 +40,7 @@ pub fn run(uri: &str, args: &Show) -> Outcome {
                 artifact.sha256.clone(),
             ]);
         }
+        output::keep_whole(&mut table, 3);
         writeln!(out)?;
         output::print_table(&mut out, &table)?;
     }
