@@ -7,7 +7,8 @@
 //! replaced, an equal one left alone. Artifact bytes travel only when the
 //! destination does not hold the same bytes (same sha256) under the same
 //! key already; their locations are rewritten for the destination store,
-//! which is why an unchanged run compares equal after the first copy.
+//! which is why an unchanged run compares equal after the first copy. A
+//! run's metric series (buckets beside the run) travel with it.
 
 use std::collections::HashMap;
 
@@ -91,6 +92,9 @@ impl Experiment {
             }
             if !writes.is_empty() {
                 to.store().replace_runs(to.name(), &writes)?;
+                for run in &writes {
+                    self.copy_series(to, run)?;
+                }
             }
             done += batch.len() as u64;
             progress(done, total);
@@ -145,6 +149,31 @@ impl Experiment {
             set_location(&mut copy, &key, location);
         }
         Ok(copy)
+    }
+}
+
+impl Experiment {
+    /// Copies the metric series of a run that was just written to `to`:
+    /// its buckets replace the destination's. The run document's series
+    /// summaries change with every point logged, so a run whose document is
+    /// unchanged has unchanged series and is never sent here.
+    fn copy_series(&self, to: &Experiment, run: &Document) -> anyhow::Result<()> {
+        let Some(Bson::String(run_id)) = run.get("_id") else {
+            return Ok(());
+        };
+        to.store().delete_series(to.name(), run_id)?;
+        let listed = run
+            .get_document("_yamlett")
+            .ok()
+            .and_then(|meta| meta.get_array("series").ok())
+            .is_some_and(|keys| !keys.is_empty());
+        if !listed {
+            return Ok(());
+        }
+        let buckets =
+            self.store()
+                .series_buckets(self.name(), run_id, None, crate::store::Buckets::All)?;
+        to.store().put_series_buckets(to.name(), run_id, &buckets)
     }
 }
 

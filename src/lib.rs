@@ -45,6 +45,7 @@ mod gc;
 mod key;
 mod location;
 mod run;
+mod series;
 mod store;
 mod sync;
 
@@ -60,6 +61,7 @@ pub use gc::{gc, Garbage, GcOptions, GcReport, DEFAULT_GC_MIN_AGE};
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
+pub use series::{Series, SeriesBucket};
 pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};
 pub use yamlett_query::QueryError;

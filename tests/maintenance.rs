@@ -214,3 +214,38 @@ on_both_stores!(gc_removes_only_what_nothing_references, |uri| {
     );
     Ok(())
 });
+
+on_both_stores!(delete_and_copy_carry_metric_series, |uri| {
+    let name = unique("series");
+    let run = Run::builder().uri(uri).experiment(&name).open()?;
+    for step in 0..2500 {
+        run.log("metrics.loss", 1.0 / f64::from(step + 1))?;
+    }
+    run.finish()?;
+    let source = experiment(uri, &name)?;
+    assert_eq!(source.series_buckets(run.id())?.len(), 3);
+
+    // Copied with the run, to the other kind of store.
+    let other_dir = common::local_store();
+    let other = if uri.starts_with("mongodb://") {
+        other_dir.path().to_str().unwrap().to_owned()
+    } else {
+        common::mongodb_uri()
+    };
+    let target = experiment(&other, &name)?;
+    let report = source.copy_to(&target, |_, _| {})?;
+    assert_eq!(report.copied, 1);
+    let copied = target.series(run.id(), "metrics.loss")?;
+    assert_eq!(
+        copied.values,
+        source.series(run.id(), "metrics.loss")?.values
+    );
+    assert_eq!(copied.steps.len(), 2500);
+
+    // Deleted with the run.
+    assert_eq!(source.delete(doc! { "_id": run.id() })?, 1);
+    assert!(source.series_buckets(run.id())?.is_empty());
+    assert_eq!(target.delete(doc! {})?, 1);
+    assert!(target.series_buckets(run.id())?.is_empty());
+    Ok(())
+});

@@ -703,3 +703,29 @@ fn copy_is_idempotent_both_ways_with_artifacts() -> anyhow::Result<()> {
     expect(&yamlett(&["copy", "--from", local]), 2);
     Ok(())
 }
+
+on_both_stores!(show_summarises_series_and_rm_deletes_them, |uri| {
+    let experiment = unique("series");
+    let run = Run::builder().uri(uri).experiment(&experiment).open()?;
+    for (step, loss) in [0.9, 0.4, 0.7].into_iter().enumerate() {
+        let _guard = run.enter();
+        run.log("metrics.loss", loss)?;
+        run.store("metrics.step", step as i64)?;
+    }
+    run.finish()?;
+    let output = yamlett(&["--uri", uri, "show", &experiment, run.id()]);
+    expect(&output, 0);
+    let text = stdout(&output);
+    let row = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("metrics.loss "))
+        .unwrap_or_else(|| panic!("no series row: {text}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells, ["metrics.loss", "3", "0.7", "0.4", "0.9"], "{text}");
+
+    let output = yamlett(&["--uri", uri, "rm", &experiment, run.id(), "--yes"]);
+    expect(&output, 0);
+    let handle = Experiment::builder().uri(uri).name(&experiment).open()?;
+    assert!(handle.series_buckets(run.id())?.is_empty());
+    Ok(())
+});
