@@ -42,6 +42,11 @@ const RSS_CHILD_ENV: &str = "YAMLETT_BENCH_RSS_CHILD";
 /// Set in the child process that creates stores for the open benchmark.
 const CREATE_CHILD_ENV: &str = "YAMLETT_BENCH_CREATE_STORES";
 
+/// `<runs>,<runs>,…`: only builds (or finds) the cached stores of those
+/// sizes, then exits: the command line's benchmark (crates/cli/benches)
+/// runs on them, so there is one generator of benchmark runs.
+const POPULATE_ENV: &str = "YAMLETT_BENCH_POPULATE";
+
 /// `find|group:<runs>:<iterations>`: instead of benchmarking, runs one query
 /// in a loop on the cached store and prints its times (for profilers).
 const LOOP_ENV: &str = "YAMLETT_BENCH_LOOP";
@@ -685,6 +690,12 @@ fn main() -> anyhow::Result<()> {
     }
     if let Ok(spec) = std::env::var(LOOP_ENV) {
         return query_loop(&spec);
+    }
+    if let Ok(list) = std::env::var(POPULATE_ENV) {
+        for runs in list.split(',') {
+            populated_store(runs.trim().parse()?, true)?;
+        }
+        return Ok(());
     }
     let benching = std::env::args().any(|a| a == "--bench");
     let sizes: &[usize] = if benching {

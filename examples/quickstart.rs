@@ -123,5 +123,6 @@ fn main() -> anyhow::Result<()> {
         println!("\nModel of run {}: {weights:?}", run.id());
     }
     println!("\nExperiments in this store: {:?}", yamlett::experiments()?);
+    println!("\nNow look at them from the command line: cargo run --bin yamlett -- runs runs");
     Ok(())
 }

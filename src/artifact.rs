@@ -37,6 +37,96 @@ pub(crate) fn load<T: DeserializeOwned>(
     Ok(decode(key, &reference, &bytes)?)
 }
 
+/// An artifact a run references: what `yamlett show` lists, and what
+/// deleting or copying a run carries along.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-artifact-list"));
+/// use yamlett::{Artifact, Run};
+/// let run = Run::builder().experiment("doc-artifacts").open()?;
+/// run.store_artifact("model.weights", &vec![1.0_f32, 2.0])?;
+/// let artifacts = Artifact::of_run(&run.data()?);
+/// assert_eq!(artifacts.len(), 1);
+/// assert_eq!(artifacts[0].key, "model.weights");
+/// assert_eq!(artifacts[0].codec, "bincode-2-serde");
+/// assert_eq!(artifacts[0].sha256.len(), 64);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Artifact {
+    /// The dotted key the reference is stored under.
+    pub key: String,
+    /// How the bytes were serialized (`bincode-2-serde`).
+    pub codec: String,
+    /// The size of the stored bytes.
+    pub size: u64,
+    /// The hex SHA-256 of the stored bytes.
+    pub sha256: String,
+}
+
+impl Artifact {
+    /// Every artifact referenced by the run document `run`, in document
+    /// order.
+    pub fn of_run(run: &Document) -> Vec<Artifact> {
+        references(run)
+            .into_iter()
+            .map(|(key, reference)| Artifact {
+                key,
+                codec: reference.get_str("codec").unwrap_or_default().to_owned(),
+                size: match reference.get("size") {
+                    Some(Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
+                    Some(Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
+                    _ => 0,
+                },
+                sha256: reference.get_str("sha256").unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// Every artifact reference inside `run`, with its dotted key: a document
+/// holding a string `codec`, a string `sha256` and a `location` (what
+/// [`reference`] writes). Arrays are not searched: an artifact key is a
+/// dotted path of field names.
+pub(crate) fn references(run: &Document) -> Vec<(String, &Document)> {
+    fn walk<'a>(prefix: &str, doc: &'a Document, out: &mut Vec<(String, &'a Document)>) {
+        for (name, value) in doc {
+            let Bson::Document(inner) = value else {
+                continue;
+            };
+            let key = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            if is_reference(inner) {
+                out.push((key, inner));
+            } else {
+                walk(&key, inner, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", run, &mut out);
+    out
+}
+
+/// Whether a sub-document is an artifact reference.
+fn is_reference(doc: &Document) -> bool {
+    matches!(doc.get("codec"), Some(Bson::String(_)))
+        && matches!(doc.get("sha256"), Some(Bson::String(_)))
+        && doc.contains_key("location")
+}
+
+/// The store locations of every artifact `run` references.
+pub(crate) fn locations(run: &Document) -> Vec<Bson> {
+    references(run)
+        .into_iter()
+        .filter_map(|(_, reference)| reference.get("location").cloned())
+        .collect()
+}
+
 /// The codec name written into references; a later format gets a new name
 /// so old artifacts stay readable.
 const CODEC: &str = "bincode-2-serde";

@@ -199,6 +199,77 @@ impl Experiment {
         artifact::load(self.store(), &run, key)
     }
 
+    /// Deletes the runs matching `filter`, with the artifacts they
+    /// reference, and returns how many runs it deleted. The deletion is
+    /// immediate on both stores (an unreachable MongoDB server is an
+    /// [`Error::Unreachable`], never a journaled delete); an invalid filter
+    /// is an [`Error::InvalidQuery`] that deletes nothing.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-delete"));
+    /// use yamlett::{bson::doc, Experiment, Run};
+    /// let experiment = Experiment::new("doc-delete")?;
+    /// experiment.delete(doc! {})?;
+    /// for c in [0.1, 1.0, 10.0] {
+    ///     let run = Run::builder().experiment("doc-delete").open()?;
+    ///     run.store("params.C", c)?;
+    ///     run.store_artifact("model", &vec![c; 3])?;
+    /// }
+    /// assert_eq!(experiment.delete(doc! { "params.C": { "$gt": 0.5 } })?, 2);
+    /// assert_eq!(experiment.count(doc! {})?, 1);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn delete(&self, filter: Document) -> anyhow::Result<u64> {
+        let runs = self.find_with(
+            filter,
+            FindOptions::new().projection(bson::doc! { "_yamlett": 0 }),
+        )?;
+        let ids: Vec<bson::Bson> = runs
+            .iter()
+            .filter_map(|run| run.get("_id").cloned())
+            .collect();
+        let locations: Vec<bson::Bson> = runs.iter().flat_map(artifact::locations).collect();
+        let deleted = self.store.delete_runs(&self.name, &ids)?;
+        self.store.delete_artifacts(&locations)?;
+        // A run's series live beside it, in buckets: one range delete each.
+        for id in ids.iter().filter_map(bson::Bson::as_str) {
+            self.store.delete_series(&self.name, id)?;
+        }
+        Ok(deleted)
+    }
+
+    /// How many runs the experiment holds and when one was last written:
+    /// what `yamlett ls` shows.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-summary"));
+    /// let run = yamlett::Run::builder().experiment("doc-summary").open()?;
+    /// run.store("x", 1)?;
+    /// let summary = yamlett::Experiment::new("doc-summary")?.summary()?;
+    /// assert!(summary.runs >= 1);
+    /// assert!(summary.last_activity.is_some());
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn summary(&self) -> anyhow::Result<ExperimentSummary> {
+        let found = self.aggregate([bson::doc! { "$group": {
+            "_id": bson::Bson::Null,
+            "runs": { "$sum": 1 },
+            "last": { "$max": "$_yamlett.last_modified_at" },
+        } }])?;
+        let Some(group) = found.first() else {
+            return Ok(ExperimentSummary::default());
+        };
+        let runs = match group.get("runs") {
+            Some(bson::Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
+            Some(bson::Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
+            _ => 0,
+        };
+        Ok(ExperimentSummary {
+            runs,
+            last_activity: group.get_datetime("last").ok().copied(),
+        })
+    }
+
     /// Every point of the metric series `key` of the run `run_id`, in step
     /// order (see [`Run::log`](crate::Run::log)), without opening the run.
     ///
@@ -397,6 +468,17 @@ impl Experiment {
     pub fn collection(&self) -> Option<mongodb::sync::Collection<Document>> {
         self.store.collection(&self.name)
     }
+}
+
+/// How many runs an experiment holds and when one was last written
+/// ([`Experiment::summary`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExperimentSummary {
+    /// The number of runs.
+    pub runs: u64,
+    /// The latest `_yamlett.last_modified_at` of its runs.
+    pub last_activity: Option<bson::DateTime>,
 }
 
 impl fmt::Debug for Experiment {

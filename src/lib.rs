@@ -38,9 +38,11 @@
 #![warn(missing_docs)]
 mod artifact;
 mod depth;
+mod copy;
 mod error;
 mod experiment;
 mod find_options;
+mod gc;
 mod key;
 mod location;
 mod run;
@@ -48,10 +50,15 @@ mod series;
 mod store;
 mod sync;
 
+pub use artifact::Artifact;
 pub use bson;
+pub use copy::CopyReport;
 pub use error::Error;
-pub use experiment::{experiments, experiments_in, Experiment, ExperimentBuilder};
+pub use experiment::{
+    experiments, experiments_in, Experiment, ExperimentBuilder, ExperimentSummary,
+};
 pub use find_options::FindOptions;
+pub use gc::{gc, Garbage, GcOptions, GcReport, DEFAULT_GC_MIN_AGE};
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use run::{Run, RunBuilder, RunGuard, RunStatus, DEFAULT_EXPERIMENT, HEARTBEAT_ENV};

@@ -15,7 +15,9 @@ use crate::location::Location;
 #[non_exhaustive]
 pub struct SyncReport {
     /// Journaled writes that landed (or had landed already: each write is
-    /// applied exactly once, however often it is replayed).
+    /// applied exactly once, however often it is replayed), counting those
+    /// this process's background replay landed since the store was opened
+    /// or last synced.
     pub replayed: u64,
     /// Journaled writes the server refused for good. They are moved to the
     /// journal's `rejected` table with the server's message, never dropped.

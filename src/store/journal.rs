@@ -213,6 +213,30 @@ impl Journal {
         Ok(self.next_after(0)?.is_some())
     }
 
+    /// The space replayed entries left free in the journal file, if any
+    /// (`None` without a journal file, or with nothing to reclaim).
+    pub(crate) fn free_bytes(&self) -> anyhow::Result<Option<u64>> {
+        if !self.path.exists() {
+            return Ok(None);
+        }
+        let guard = self.conn()?;
+        let conn = guard.as_ref().context("journal connection")?;
+        let free: i64 = conn.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
+        let page: i64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        let bytes = u64::try_from(free.saturating_mul(page)).unwrap_or(0);
+        Ok((bytes > 0).then_some(bytes))
+    }
+
+    /// Gives the space of replayed entries back to the file system: SQLite's
+    /// `VACUUM` rewrites the file under its write lock, so appends by other
+    /// processes wait for it and nothing is lost.
+    pub(crate) fn vacuum(&self) -> anyhow::Result<()> {
+        let guard = self.conn()?;
+        let conn = guard.as_ref().context("journal connection")?;
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .with_context(|| format!("compacting the journal {}", self.path.display()))
+    }
+
     /// How many entries of this store wait.
     pub(crate) fn len(&self) -> anyhow::Result<u64> {
         if !self.path.exists() {

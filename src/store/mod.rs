@@ -124,6 +124,32 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// Reads back the bytes saved by [`Store::put_artifact`].
     fn get_artifact(&self, location: &Bson) -> anyhow::Result<Vec<u8>>;
 
+    /// Deletes the runs of `experiment` whose `_id` is one of `ids`, at
+    /// once (no journal: an unreachable store is an error), and returns how
+    /// many there were. Their artifacts are [`Store::delete_artifacts`]'s job.
+    fn delete_runs(&self, experiment: &str, ids: &[Bson]) -> anyhow::Result<u64>;
+
+    /// Deletes the artifacts at `locations` (as [`Store::put_artifact`]
+    /// returned them) that no run references any more: the embedded store
+    /// names files by their content, so two runs may share one.
+    fn delete_artifacts(&self, locations: &[Bson]) -> anyhow::Result<()>;
+
+    /// Writes whole run documents (each with its `_id`) into `experiment`,
+    /// inserting the new and replacing the existing ones, in as few
+    /// round trips or transactions as their size allows.
+    fn replace_runs(&self, experiment: &str, runs: &[Document]) -> anyhow::Result<()>;
+
+    /// What nothing needs any more: artifacts whose locations are not in
+    /// `referenced` and that are older than `min_age`, leftovers of
+    /// interrupted writes, spent logs and journal space. With `remove` it
+    /// is removed too.
+    fn garbage(
+        &self,
+        referenced: &[Bson],
+        min_age: std::time::Duration,
+        remove: bool,
+    ) -> anyhow::Result<Vec<crate::Garbage>>;
+
     /// The driver collection behind `experiment`, on the MongoDB store.
     fn collection(&self, experiment: &str) -> Option<mongodb::sync::Collection<Document>>;
 

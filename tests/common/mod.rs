@@ -34,6 +34,19 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// The store at `uri`, in a database of its own on MongoDB (unchanged for
+/// an embedded store), for tests that look at the whole store, such as
+/// garbage collection with no minimum age, which would otherwise take the
+/// artifacts other tests are writing at that moment.
+pub fn own_database(uri: &str) -> String {
+    match uri.split_once("/?") {
+        Some((server, options)) if uri.starts_with("mongodb://") => {
+            format!("{server}/{}?{options}", unique("db"))
+        }
+        _ => uri.to_owned(),
+    }
+}
+
 /// Runs a test body once per store: `on_both_stores!(name, |uri| { ... });`
 /// defines `name::mongodb` and `name::local`, so a failure says which store.
 #[macro_export]

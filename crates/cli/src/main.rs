@@ -1,67 +1,48 @@
-//! The `yamlett` command.
+//! The `yamlett` command: look at, export, copy, delete and clean up runs
+//! without writing code. `yamlett --help` lists the commands.
 //!
-//! ```text
-//! yamlett sync [URI]   replay the writes journaled during a MongoDB outage
-//! ```
-//!
-//! `URI` defaults to `YAMLETT_URI`. The journal keeps URIs without their
-//! password, so give the full URI (with credentials) here.
+//! Exit status: 0 success; 1 failure (store unreachable, run or experiment
+//! not found, …); 2 bad usage or bad input (a FILTER that is not JSON, an
+//! unknown query operator, …).
+
+mod args;
+mod commands;
+mod failure;
+mod output;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: yamlett <command>
+use clap::Parser;
 
-commands:
-  sync [URI]   replay, in order, the writes that could not reach the MongoDB
-               store at URI (default: $YAMLETT_URI) and wait in the journal
-               ($YAMLETT_JOURNAL_DIR, default ./.yamlett)
-  help         show this message
-  version      show yamlett's version";
+use failure::Failure;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["sync"] => sync(None),
-        ["sync", uri] => sync(Some(uri)),
-        ["help" | "--help" | "-h"] => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    // A bug must still end in a message, not a backtrace: the hook prints
+    // one line, and the unwinding is caught below for the exit status.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("yamlett: internal error: {info}");
+    }));
+    let outcome = std::panic::catch_unwind(|| {
+        let args = match args::Cli::try_parse() {
+            Ok(args) => args,
+            Err(err) => {
+                // --help and --version print to stdout and succeed; usage
+                // errors print to stderr with status 2.
+                let _ = err.print();
+                return if err.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+        };
+        match commands::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => failure.report(),
         }
-        ["version" | "--version" | "-V"] => {
-            println!("yamlett {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
-    }
+    });
+    outcome.unwrap_or(ExitCode::FAILURE)
 }
 
-fn sync(uri: Option<&str>) -> ExitCode {
-    match yamlett::sync(uri) {
-        Ok(report) => {
-            println!(
-                "{} journaled writes replayed, {} refused by the server{}",
-                report.replayed,
-                report.rejected,
-                if report.rejected > 0 {
-                    " (kept in the journal's `rejected` table)"
-                } else {
-                    ""
-                }
-            );
-            if report.rejected > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(err) => {
-            eprintln!("yamlett sync: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
+/// What every command returns.
+type Outcome = Result<(), Failure>;

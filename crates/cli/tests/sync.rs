@@ -122,10 +122,9 @@ fn yamlett_sync_replays_what_an_ended_process_journaled() -> anyhow::Result<()> 
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{stdout}"));
     // Opening the store on a URI with a backlog also starts the background
-    // replay, which may drain the journal before `sync` itself looks (seen
-    // once under load: "0 journaled writes replayed"); what must hold is
-    // that everything landed, checked next.
-    assert!(replayed <= 50, "{stdout}");
+    // replay, which may drain the journal before `sync` itself looks: what
+    // it replayed counts too, so the number is never 0 here.
+    assert!((1..=50).contains(&replayed), "{stdout}");
     let doc = stored(&uri, &experiment, "journaled");
     assert_losses(&doc, 50);
     assert_eq!(doc.get_document("_yamlett")?.get_str("status")?, "finished");

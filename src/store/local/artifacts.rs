@@ -72,6 +72,64 @@ pub(super) fn get(dir: &Path, location: &Bson) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The digest a location written by this store names.
+pub(super) fn digest(location: &Bson) -> anyhow::Result<&str> {
+    parse_location(location)
+}
+
+/// Deletes the artifact file with digest `hex`, if it is there.
+pub(super) fn remove(dir: &Path, hex: &str) -> anyhow::Result<()> {
+    let path = artifact_path(dir, hex);
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err).with_context(|| format!("deleting {}", path.display())),
+    }
+}
+
+/// A file in the artifacts directory.
+pub(super) struct ArtifactFile {
+    pub(super) path: PathBuf,
+    /// Its digest when it is an artifact; `None` for a temporary file that
+    /// an interrupted [`put`] left.
+    pub(super) digest: Option<String>,
+    pub(super) bytes: u64,
+}
+
+/// Every file in the artifacts directory.
+pub(super) fn files(dir: &Path) -> anyhow::Result<Vec<ArtifactFile>> {
+    let root = dir.join(ARTIFACTS_DIR);
+    let mut found = Vec::new();
+    let shards = match fs::read_dir(&root) {
+        Ok(shards) => shards,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(found),
+        Err(err) => return Err(err).with_context(|| format!("listing {}", root.display())),
+    };
+    for shard in shards {
+        let shard = shard?.path();
+        if !shard.is_dir() {
+            continue;
+        }
+        for entry in fs::read_dir(&shard).with_context(|| format!("listing {}", shard.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let digest = if is_sha256_hex(&name) {
+                Some(name)
+            } else if name.starts_with(".tmp-") {
+                None
+            } else {
+                continue; // not ours: leave it alone
+            };
+            found.push(ArtifactFile {
+                path: entry.path(),
+                digest,
+                bytes: entry.metadata().map_or(0, |m| m.len()),
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// The SHA-256 hex digest a location must hold, checked strictly: the value
 /// later becomes a file name, so anything but 64 lowercase hex digits is
 /// refused before it gets near a path.

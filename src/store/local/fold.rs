@@ -96,9 +96,15 @@ impl Writer {
     /// Deletes the files in `logs/` that no row registers and no process
     /// holds: left by a process that died between creating its log and
     /// registering it (or between a fold's commit and the deletion).
-    pub(super) fn sweep_unregistered(&mut self) -> anyhow::Result<()> {
+    /// Returns what it deleted (path and size), or with `remove` false,
+    /// what it would delete.
+    pub(super) fn sweep_unregistered(
+        &mut self,
+        remove: bool,
+    ) -> anyhow::Result<Vec<(std::path::PathBuf, u64)>> {
+        let mut swept = Vec::new();
         let Ok(entries) = fs::read_dir(self.dir.join(writelog::LOG_DIR)) else {
-            return Ok(()); // no log was ever created
+            return Ok(swept); // no log was ever created
         };
         let registered = retry_busy(|| log_rows(&self.conn))?;
         for entry in entries {
@@ -117,13 +123,18 @@ impl Writer {
                 continue;
             }
             if let Some((file, true)) = writelog::open_other(&path)? {
-                if let Err(err) = fs::remove_file(&path) {
+                let bytes = file.metadata().map_or(0, |m| m.len());
+                if !remove {
+                    swept.push((path, bytes));
+                } else if let Err(err) = fs::remove_file(&path) {
                     log::warn!("yamlett: cannot delete {}: {err}", path.display());
+                } else {
+                    swept.push((path, bytes));
                 }
                 drop(file);
             }
         }
-        Ok(())
+        Ok(swept)
     }
 
     /// One attempt at a fold: the whole transaction, safe to run again

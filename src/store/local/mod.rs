@@ -27,6 +27,7 @@ mod decoder;
 mod encode;
 mod fold;
 mod json;
+mod maintenance;
 mod scan;
 mod schema;
 mod series;
@@ -128,7 +129,7 @@ impl LocalStore {
         store.catch_up()?;
         store
             .writer()
-            .sweep_unregistered()
+            .sweep_unregistered(true)
             .map_err(|e| store.fail(e))?;
         Ok(store)
     }
@@ -346,6 +347,31 @@ impl Store for LocalStore {
 
     fn get_artifact(&self, location: &Bson) -> anyhow::Result<Vec<u8>> {
         artifacts::get(&self.dir, location)
+    }
+
+    fn delete_runs(&self, experiment: &str, ids: &[Bson]) -> anyhow::Result<u64> {
+        self.delete_runs_now(experiment, ids)
+            .map_err(|e| self.fail(e))
+    }
+
+    fn delete_artifacts(&self, locations: &[Bson]) -> anyhow::Result<()> {
+        self.delete_artifacts_now(locations)
+            .map_err(|e| self.fail(e))
+    }
+
+    fn replace_runs(&self, experiment: &str, runs: &[Document]) -> anyhow::Result<()> {
+        self.replace_runs_now(experiment, runs)
+            .map_err(|e| self.fail(e))
+    }
+
+    fn garbage(
+        &self,
+        referenced: &[Bson],
+        min_age: std::time::Duration,
+        remove: bool,
+    ) -> anyhow::Result<Vec<crate::Garbage>> {
+        self.garbage_now(referenced, min_age, remove)
+            .map_err(|e| self.fail(e))
     }
 
     fn collection(&self, _experiment: &str) -> Option<mongodb::sync::Collection<Document>> {

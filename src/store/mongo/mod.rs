@@ -6,6 +6,7 @@
 //! credential scrubbed from their text, and keeps writes through outages:
 //! see [`outage`].
 
+mod maintenance;
 mod outage;
 mod runtime;
 mod series;
@@ -93,6 +94,9 @@ pub(crate) struct Shared {
     selection_timeout: Duration,
     /// Held while the journal is replayed.
     replay: std::sync::Mutex<()>,
+    /// What replays in this process (the background thread's included)
+    /// did since the last [`Store::sync`] reported it.
+    replayed: outage::Tally,
     /// What the series writes learned about the server.
     series: series::SeriesState,
 }
@@ -172,6 +176,7 @@ impl MongoStore {
                 exit_drain: exit_drain()?,
                 selection_timeout,
                 replay: std::sync::Mutex::new(()),
+                replayed: outage::Tally::default(),
                 series: series::SeriesState::default(),
             }),
         };
@@ -558,6 +563,27 @@ impl Store for MongoStore {
             })?
             .with_context(|| format!("reading artifact file {id} from {}", shared.location))?;
         Ok(bytes)
+    }
+
+    fn delete_runs(&self, experiment: &str, ids: &[Bson]) -> anyhow::Result<u64> {
+        self.shared.delete_runs(experiment, ids)
+    }
+
+    fn delete_artifacts(&self, locations: &[Bson]) -> anyhow::Result<()> {
+        self.shared.delete_artifacts(locations)
+    }
+
+    fn replace_runs(&self, experiment: &str, runs: &[Document]) -> anyhow::Result<()> {
+        self.shared.replace_runs(experiment, runs)
+    }
+
+    fn garbage(
+        &self,
+        referenced: &[Bson],
+        min_age: Duration,
+        remove: bool,
+    ) -> anyhow::Result<Vec<crate::Garbage>> {
+        self.shared.garbage(referenced, min_age, remove)
     }
 
     fn collection(&self, experiment: &str) -> Option<mongodb::sync::Collection<Document>> {

@@ -29,6 +29,7 @@
 //! A store that has never reached its server does not journal: a wrong URI
 //! is an error at `Run::open`, not a journal growing in silence.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -268,6 +269,25 @@ fn replay_until_drained(shared: &Shared) {
     }
 }
 
+/// Counts what replays landed or had refused, whichever thread ran them,
+/// so that `yamlett sync` reports the writes that the background replay
+/// (started when the store opened) landed before it got the journal.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    replayed: AtomicU64,
+    rejected: AtomicU64,
+}
+
+impl Tally {
+    /// The counts since the last call, which starts them again from zero.
+    fn take(&self) -> (u64, u64) {
+        (
+            self.replayed.swap(0, Ordering::Relaxed),
+            self.rejected.swap(0, Ordering::Relaxed),
+        )
+    }
+}
+
 /// How a replay ended.
 enum Replay {
     /// The journal is empty and the store online.
@@ -305,6 +325,7 @@ fn replay(shared: &Shared) -> anyhow::Result<Replay> {
         match send(shared, &experiment, &run_id, &entry) {
             Ok(()) => {
                 shared.journal.remove(seq)?;
+                shared.replayed.replayed.fetch_add(1, Ordering::Relaxed);
                 report.replayed += 1;
             }
             Err(Failure::Outage(_)) => {
@@ -318,16 +339,26 @@ fn replay(shared: &Shared) -> anyhow::Result<Replay> {
                      {experiment:?}: {reason}; it is kept in the journal's `rejected` table"
                 );
                 shared.journal.reject(seq, &reason)?;
+                shared.replayed.rejected.fetch_add(1, Ordering::Relaxed);
                 report.rejected += 1;
             }
         }
     }
 }
 
-/// Replays the journal now, in the calling thread (`yamlett sync`).
+/// Replays the journal now, in the calling thread (`yamlett sync`), and
+/// reports every write this process replayed since the last sync: a
+/// background replay may have drained the journal first.
 pub(super) fn sync(shared: &Shared) -> anyhow::Result<SyncReport> {
     match replay(shared)? {
-        Replay::Drained(report) => Ok(report),
+        Replay::Drained(_) => {
+            let (replayed, rejected) = shared.replayed.take();
+            Ok(SyncReport {
+                replayed,
+                rejected,
+                waiting: 0,
+            })
+        }
         Replay::StillDown(report) => Err(Error::Unreachable {
             store: shared.location.clone(),
             reason: format!(

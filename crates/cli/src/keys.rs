@@ -1,0 +1,99 @@
+//! Runs as flat rows: every leaf of a run document under its dotted key
+//! (`params.model.C`), and each value as the text of one table or CSV cell.
+//!
+//! Documents are walked into; everything else is a leaf. Arrays stay whole
+//! (a loss history is one cell, as JSON text), and so does an empty
+//! document, so that no stored key disappears from an export.
+
+use std::collections::BTreeSet;
+
+use yamlett::bson::{Bson, Document};
+
+/// Every leaf of `doc` with its dotted key, in document order.
+///
+/// ```
+/// use yamlett::bson::doc;
+/// let run = doc! { "_id": "r1", "params": { "model": { "C": 0.5 } }, "tags": [], "empty": {} };
+/// let keys: Vec<String> = yamlett_cli::keys::flatten(&run).into_iter().map(|(k, _)| k).collect();
+/// assert_eq!(keys, ["_id", "params.model.C", "tags", "empty"]);
+/// ```
+pub fn flatten(doc: &Document) -> Vec<(String, &Bson)> {
+    let mut out = Vec::new();
+    walk("", doc, &mut out);
+    out
+}
+
+fn walk<'a>(prefix: &str, doc: &'a Document, out: &mut Vec<(String, &'a Bson)>) {
+    for (name, value) in doc {
+        let key = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match value {
+            Bson::Document(inner) if !inner.is_empty() => walk(&key, inner, out),
+            _ => out.push((key, value)),
+        }
+    }
+}
+
+/// Adds the dotted keys of `doc`'s leaves to `keys` (sorted, no repeats):
+/// the columns of a CSV export are this union over the exported runs.
+pub fn collect(doc: &Document, keys: &mut BTreeSet<String>) {
+    keys.extend(flatten(doc).into_iter().map(|(key, _)| key));
+}
+
+/// The value at a dotted key, walking documents only.
+///
+/// ```
+/// use yamlett::bson::{doc, Bson};
+/// let run = doc! { "metrics": { "f1": 0.9 } };
+/// assert_eq!(yamlett_cli::keys::lookup(&run, "metrics.f1"), Some(&Bson::Double(0.9)));
+/// assert_eq!(yamlett_cli::keys::lookup(&run, "metrics.f1.x"), None);
+/// ```
+pub fn lookup<'a>(doc: &'a Document, key: &str) -> Option<&'a Bson> {
+    let mut segments = key.split('.');
+    let mut value = doc.get(segments.next()?)?;
+    for segment in segments {
+        match value {
+            Bson::Document(inner) => value = inner.get(segment)?,
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// The text of one cell: strings as they are, numbers and booleans as in
+/// JSON, dates in RFC 3339, null as an empty cell, and arrays, documents and
+/// other BSON types as compact relaxed Extended JSON.
+///
+/// ```
+/// use yamlett::bson::{doc, Bson};
+/// use yamlett_cli::keys::cell;
+/// assert_eq!(cell(&Bson::String("adam".into())), "adam");
+/// assert_eq!(cell(&Bson::Double(0.1)), "0.1");
+/// assert_eq!(cell(&Bson::Double(3.0)), "3.0");
+/// assert_eq!(cell(&Bson::Int64(7)), "7");
+/// assert_eq!(cell(&Bson::Null), "");
+/// assert_eq!(cell(&Bson::Array(vec![1.into(), "a".into()])), r#"[1,"a"]"#);
+/// assert_eq!(cell(&Bson::Document(doc! { "a": 1 })), r#"{"a":1}"#);
+/// ```
+pub fn cell(value: &Bson) -> String {
+    match value {
+        Bson::String(text) => text.clone(),
+        Bson::Null => String::new(),
+        Bson::Boolean(b) => b.to_string(),
+        Bson::Int32(n) => n.to_string(),
+        Bson::Int64(n) => n.to_string(),
+        Bson::Double(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.1}"),
+        Bson::Double(x) if x.is_nan() => "NaN".to_owned(),
+        Bson::Double(x) if x.is_infinite() => {
+            if *x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+        }
+        Bson::Double(x) => x.to_string(),
+        Bson::DateTime(at) => at
+            .try_to_rfc3339_string()
+            .unwrap_or_else(|_| at.timestamp_millis().to_string()),
+        other => crate::json::value_text(other),
+    }
+}
