@@ -119,7 +119,8 @@ fn sigmoid(z: f64) -> f64 {
 
 /// Batch gradient descent on mean log-loss + ||w||² / (2·C·n): scikit-learn's
 /// objective divided by n, so `C` means the same thing there and here. The
-/// bias is never penalised. Each epoch's loss is pushed to the run.
+/// bias is never penalised. Each epoch's loss is logged to the run's `metrics.loss`
+/// series: the points live beside the run, the run keeps their summary.
 fn train(params: &Params, train: &Dataset, run: &Run) -> anyhow::Result<Model> {
     let (n, d) = (train.x.len() as f64, train.x[0].len());
     // Standardise with training statistics only, so the test set stays unseen;
@@ -171,7 +172,7 @@ fn train(params: &Params, train: &Dataset, run: &Run) -> anyhow::Result<Model> {
         // as a single update, and commit() surfaces a failed write here
         // instead of in a log line when the guard drops.
         let guard = run.enter();
-        run.push("metrics.loss", loss / n + penalty)?;
+        run.log("metrics.loss", loss / n + penalty)?;
         guard.commit()?;
     }
     Ok(model)
@@ -245,7 +246,7 @@ fn main() -> anyhow::Result<()> {
             let metrics = evaluate(&model, &test_set);
             {
                 // One key each, not `store("metrics", &metrics)`: that would
-                // replace the whole `metrics` document, loss history included.
+                // replace the whole `metrics` document, loss series included (and is refused).
                 // The guard still sends the four as one update.
                 let guard = run.enter();
                 run.store("metrics.accuracy", metrics.accuracy)?;
@@ -340,5 +341,18 @@ fn query_back(session: &str, test_set: &Dataset) -> anyhow::Result<()> {
         test_set.y.len()
     );
     println!("  weights={:.3?} bias={:.3}", model.weights, model.bias);
+    // The loss curve, whole and as a chart would sample it.
+    let experiment = Experiment::new(EXPERIMENT)?;
+    let losses = experiment.series(best_id, "metrics.loss")?;
+    let chart = experiment.series_sampled(best_id, "metrics.loss", 10, None)?;
+    let summary = best.get_document("metrics")?.get_document("loss")?;
+    println!(
+        "  loss: {} epochs, {:.4} -> {:.4} (min {:.4}); a 10-column chart needs {} of the points",
+        losses.len(),
+        summary.get_f64("first")?,
+        summary.get_f64("last")?,
+        summary.get_f64("min")?,
+        chart.len()
+    );
     Ok(())
 }

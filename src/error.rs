@@ -111,7 +111,7 @@ impl fmt::Display for Error {
             Error::InvalidQuery(err) => write!(f, "invalid query: {err}"),
             Error::DocumentTooLarge { key, size } => write!(
                 f,
-                "storing {key:?} would make the run document {size} bytes, over the 16 MiB BSON limit; store it as an artifact instead"
+                "storing {key:?} would make the run document {size} bytes, over the 16 MiB BSON limit; store large values as artifacts (`store_artifact`), and log a metric step by step with `log`, not `push` (its points live outside the run document)"
             ),
             Error::NotFound { what } => write!(f, "{what} not found"),
             Error::Artifact { key, reason } => write!(f, "artifact {key:?}: {reason}"),

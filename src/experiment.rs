@@ -12,7 +12,7 @@ use crate::key;
 use crate::location::Location;
 use crate::run::DEFAULT_EXPERIMENT;
 use crate::store::{self, Store};
-use crate::{Error, FindOptions};
+use crate::{Error, FindOptions, Series, SeriesBucket};
 
 /// A named collection of runs.
 ///
@@ -192,6 +192,152 @@ impl Experiment {
                 what: format!("run {run_id:?} in experiment {:?}", self.name),
             })?;
         artifact::load(self.store(), &run, key)
+    }
+
+    /// Every point of the metric series `key` of the run `run_id`, in step
+    /// order (see [`Run::log`](crate::Run::log)), without opening the run.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-exp-series"));
+    /// use yamlett::{Experiment, Run};
+    /// let run = Run::builder().experiment("doc-series").open()?;
+    /// for loss in [0.9, 0.4, f64::NAN] {
+    ///     run.log("loss", loss)?;
+    /// }
+    /// let series = Experiment::new("doc-series")?.series(run.id(), "loss")?;
+    /// assert_eq!(series.steps, [0, 1, 2]);
+    /// assert!(series.values[2].is_nan());
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn series(&self, run_id: &str, key: &str) -> anyhow::Result<Series> {
+        key::validate_key(key)?;
+        let series = crate::run::read_series(self, run_id, key)?;
+        if series.is_empty() {
+            self.check_series(run_id, key)?;
+        }
+        Ok(series)
+    }
+
+    /// At most about four points per column of the series `key` of the run
+    /// `run_id`: for each of `columns` equal step ranges, its first, last,
+    /// lowest and highest point (M4 sampling), optionally within `steps`.
+    /// A line chart drawn through them is the chart of every point, true
+    /// extremes included; it reads bucket summaries and only the buckets
+    /// at column edges, so its cost hardly depends on the series' length.
+    /// Values are ordered as MongoDB orders them: a NaN is a column's
+    /// minimum.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-sampled"));
+    /// use yamlett::{Experiment, Run};
+    /// let run = Run::builder().experiment("doc-sampled").open()?;
+    /// {
+    ///     let _guard = run.enter();
+    ///     for step in 0..10_000 {
+    ///         run.log("loss", if step == 1234 { -5.0 } else { 1.0 / f64::from(step + 1) })?;
+    ///     }
+    /// }
+    /// let chart = Experiment::new("doc-sampled")?.series_sampled(run.id(), "loss", 100, None)?;
+    /// assert!(chart.len() <= 400);
+    /// assert!(chart.values.contains(&-5.0) && chart.values.contains(&1.0));
+    /// let zoom = Experiment::new("doc-sampled")?.series_sampled(run.id(), "loss", 10, Some(100..=199))?;
+    /// assert!(zoom.steps.iter().all(|s| (100..=199).contains(s)));
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn series_sampled(
+        &self,
+        run_id: &str,
+        key: &str,
+        columns: usize,
+        steps: Option<std::ops::RangeInclusive<i64>>,
+    ) -> anyhow::Result<Series> {
+        key::validate_key(key)?;
+        if columns == 0 {
+            return Err(Error::InvalidValue {
+                key: key.to_owned(),
+                reason: "a chart needs at least one column".to_owned(),
+            }
+            .into());
+        }
+        let summaries = self.store.series_summaries(&self.name, run_id, key)?;
+        if summaries.is_empty() {
+            self.check_series(run_id, key)?;
+        }
+        crate::series::sample(&summaries, columns, steps, |indexes| {
+            let buckets = self.store.series_buckets(
+                &self.name,
+                run_id,
+                Some(key),
+                store::Buckets::Indexes(indexes),
+            )?;
+            Ok(buckets.into_iter().map(|b| (b.index, b.points)).collect())
+        })
+    }
+
+    /// Every bucket of every series of the run `run_id`, whole, ordered by
+    /// key and bucket: with [`Experiment::put_series_buckets`], how a run's
+    /// series are copied to another store (the `yamlett` command line's
+    /// copy does so). Empty for a run without series.
+    pub fn series_buckets(&self, run_id: &str) -> anyhow::Result<Vec<SeriesBucket>> {
+        key::validate_run_id(run_id)?;
+        self.store
+            .series_buckets(&self.name, run_id, None, store::Buckets::All)
+    }
+
+    /// Writes whole buckets for the run `run_id`, replacing any with the
+    /// same key and index: the other half of [`Experiment::series_buckets`].
+    /// The run document (with its series summaries and `_yamlett.series`)
+    /// is copied separately. Buckets whose steps do not increase, whose
+    /// columns differ in length or that hold over 1,000 points are
+    /// [`Error::InvalidValue`], and nothing is written.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-copy"));
+    /// use yamlett::{Experiment, Run};
+    /// let run = Run::builder().experiment("doc-copy-from").open()?;
+    /// run.log("loss", 0.5)?;
+    /// let buckets = Experiment::new("doc-copy-from")?.series_buckets(run.id())?;
+    /// let target = Experiment::new("doc-copy-to")?;
+    /// target.put_series_buckets(run.id(), &buckets)?;
+    /// assert_eq!(target.series_buckets(run.id())?, buckets);
+    /// target.delete_series(run.id())?;
+    /// assert!(target.series_buckets(run.id())?.is_empty());
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn put_series_buckets(&self, run_id: &str, buckets: &[SeriesBucket]) -> anyhow::Result<()> {
+        key::validate_run_id(run_id)?;
+        for bucket in buckets {
+            key::validate_key(&bucket.key)?;
+            crate::series::check_bucket(bucket)?;
+        }
+        self.store.put_series_buckets(&self.name, run_id, buckets)
+    }
+
+    /// Deletes every point of every series of the run `run_id` (one range
+    /// delete on both stores), leaving the run document alone: for tools
+    /// that delete runs (`yamlett rm`, `gc`).
+    pub fn delete_series(&self, run_id: &str) -> anyhow::Result<()> {
+        key::validate_run_id(run_id)?;
+        self.store.delete_series(&self.name, run_id)
+    }
+
+    /// Explains an empty series: a missing run or key is
+    /// [`Error::NotFound`].
+    fn check_series(&self, run_id: &str, key: &str) -> anyhow::Result<()> {
+        let run = self
+            .find_one(bson::doc! { "_id": run_id })?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("run {run_id:?} in experiment {:?}", self.name),
+            })?;
+        let listed = run
+            .get_document("_yamlett")
+            .ok()
+            .and_then(|meta| meta.get_array("series").ok())
+            .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(key)));
+        if listed {
+            return Ok(());
+        }
+        Err(crate::run::no_series(run_id, key).into())
     }
 
     /// The driver's collection behind this experiment on the MongoDB store,

@@ -43,6 +43,7 @@ mod find_options;
 mod key;
 mod location;
 mod run;
+mod series;
 mod store;
 mod sync;
 
@@ -53,6 +54,7 @@ pub use find_options::FindOptions;
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;
 pub use run::{Run, RunBuilder, RunGuard, DEFAULT_EXPERIMENT};
+pub use series::{Series, SeriesBucket};
 pub use store::{FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
 pub use sync::{sync, SyncReport};
 pub use yamlett_query::QueryError;

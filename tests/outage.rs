@@ -251,3 +251,79 @@ fn a_wrong_uri_is_an_error_at_open_not_a_journal() {
         "{err:#}"
     );
 }
+
+/// Series points go through outages like the run's own writes: a
+/// `bulkWrite` that the server holds past the flush timeout and applies
+/// later, or whose connection drops, is journaled and replayed, and every
+/// point lands once, in order, with its summary.
+#[test]
+fn series_points_land_once_through_failpoints() -> anyhow::Result<()> {
+    settings();
+    let storage = tempfile::tempdir()?;
+    let server = TestServer::start(storage.path(), &["--enable-test-commands"]);
+    let uri = uri(&server);
+    for (name, data) in [
+        (
+            "closed",
+            doc! { "failCommands": ["bulkWrite"], "closeConnection": true },
+        ),
+        (
+            "blocked",
+            doc! {
+                "failCommands": ["bulkWrite"], "blockConnection": true,
+                "blockTimeMS": (FLUSH_TIMEOUT.as_millis() as i64) * 3,
+            },
+        ),
+    ] {
+        let experiment = unique(name);
+        let run = Run::builder().uri(&uri).experiment(&experiment).open()?;
+        let mut slowest = Duration::ZERO;
+        for i in 0..1200_i64 {
+            if i == 20 || i == 1000 {
+                fail_command(&uri, doc! { "times": 3 }.into(), data.clone());
+            }
+            let start = Instant::now();
+            {
+                let _guard = run.enter();
+                run.log("metrics.loss", i as f64)?;
+                run.store("metrics.step", i)?;
+            }
+            let took = start.elapsed();
+            assert!(
+                took <= FLUSH_TIMEOUT + STEP_SLACK,
+                "{name}: step {i} waited {took:?}"
+            );
+            slowest = slowest.max(took);
+        }
+        if name == "blocked" {
+            // The failpoint did hold a flush: the test tests something.
+            assert!(
+                slowest >= FLUSH_TIMEOUT * 9 / 10,
+                "no flush was held: {slowest:?}"
+            );
+        }
+        run.finish()?;
+        sync_until_done(&uri);
+        let experiment = yamlett::Experiment::builder()
+            .uri(&uri)
+            .name(&experiment)
+            .open()?;
+        let series = experiment.series(run.id(), "metrics.loss")?;
+        assert_eq!(
+            series.steps,
+            (0..1200).collect::<Vec<_>>(),
+            "{name}: every step, once"
+        );
+        assert!(series
+            .values
+            .iter()
+            .copied()
+            .eq((0..1200).map(|i| i as f64)));
+        let doc = stored(&uri, experiment.name(), run.id());
+        let summary = doc.get_document("metrics")?.get_document("loss")?;
+        assert_eq!(summary.get_i64("count")?, 1200, "{name}");
+        assert_eq!(summary.get_f64("sum")?, (0..1200).sum::<i64>() as f64);
+    }
+    drop(server);
+    Ok(())
+}

@@ -3,6 +3,7 @@
 mod buffer;
 mod guard;
 mod provenance;
+mod series;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -14,10 +15,12 @@ use serde::Serialize;
 pub use guard::RunGuard;
 
 use self::buffer::{Buffer, Fold};
+use self::series::{NewKey, Prepared, SeriesLog};
 use crate::experiment::Experiment;
 use crate::key::{self, METADATA_FIELD};
 use crate::location::Location;
-use crate::{artifact, Error, FindOptions};
+use crate::store::Buckets;
+use crate::{artifact, Error, FindOptions, Series};
 use yamlett_query::{Update, UpdateContext};
 
 /// The experiment a run belongs to unless told otherwise.
@@ -68,6 +71,8 @@ struct RunState {
     /// Open guards on this run, across threads.
     guards: usize,
     buffer: Buffer,
+    /// The run's metric series, and their points waiting for a flush.
+    series: SeriesLog,
     /// Set once `finished` or `failed` has been written.
     ended: bool,
     /// The number of this handle's last write (see [`Stamp`]).
@@ -191,7 +196,23 @@ impl RunBuilder {
             writer: format!("w{}", uuid::Uuid::new_v4().simple()),
             state: Mutex::new(RunState::default()),
         };
-        inner.send(&mut inner.lock(), update)?;
+        inner.send(&mut inner.lock(), update, &[])?;
+        // What the run holds already: its series (a resumed run's logging
+        // goes on where it stopped) and the values new series must avoid.
+        let store = inner.experiment.store();
+        let name = inner.experiment.name();
+        let snapshot = store
+            .find(
+                name,
+                &doc! { "_id": &inner.id },
+                &FindOptions::new().limit(1),
+            )?
+            .pop()
+            .unwrap_or_default();
+        let series = SeriesLog::from_document(snapshot, |key| {
+            Ok(store.series_summaries(name, &inner.id, key)?.pop())
+        })?;
+        inner.lock().series = series;
         Ok(Run {
             inner: Arc::new(inner),
         })
@@ -289,16 +310,109 @@ impl Run {
             what: format!("run {:?} in experiment {:?}", self.id(), experiment.name()),
         })?;
         let state = self.lock();
-        if !state.buffer.is_empty() {
+        if !state.buffer.is_empty() || !state.series.is_empty() {
             let context = UpdateContext {
                 is_insert: false,
                 now: DateTime::now(),
             };
-            Update::parse(&state.buffer.to_update())
+            let update = with_series(state.buffer.to_update(), &state.series.prepare());
+            Update::parse(&update)
                 .and_then(|update| update.apply(&mut data, &context))
                 .map_err(Error::InvalidQuery)?;
         }
         Ok(data)
+    }
+
+    /// Appends a point to the metric series `key`, at the next step (0 for
+    /// the series' first point, then the last step + 1).
+    ///
+    /// Unlike [`push`](Run::push), the points do not go into the run
+    /// document, which keeps only a summary under the key (`{count, first,
+    /// last, min, max, sum, step}`, queryable and sortable like any
+    /// value); the points are stored beside it in buckets of 1,000, so a
+    /// run can log millions of steps at a flat cost per step. Inside a
+    /// guard a point is only buffered (no I/O) and goes out with the
+    /// guard's one write. NaN and infinities are kept as logged.
+    ///
+    /// A key that holds a stored value, or lies inside or around another
+    /// series, is an [`Error::Conflict`]; so is storing or pushing at, in or
+    /// around a series key. Read the points back with [`Run::series`] or
+    /// [`Experiment::series`](crate::Experiment::series).
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-log"));
+    /// use yamlett::{bson::doc, Run};
+    ///
+    /// let run = Run::new()?;
+    /// for step in 0..100 {
+    ///     let _guard = run.enter(); // one write per step
+    ///     run.log("metrics.loss", 1.0 / f64::from(step + 1))?;
+    ///     run.store("progress.step", step)?;
+    /// }
+    /// let summary = run.data()?.get_document("metrics")?.get_document("loss")?.clone();
+    /// assert_eq!(summary.get_i64("count")?, 100);
+    /// assert_eq!(summary.get_f64("min")?, 0.01);
+    /// assert_eq!(run.series("metrics.loss")?.len(), 100);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn log(&self, key: &str, value: f64) -> anyhow::Result<()> {
+        self.log_point(key, None, value)
+    }
+
+    /// Appends a point to the metric series `key` at an explicit `step`,
+    /// which must be above the series' last step (steps only increase, so
+    /// a series reads back in step order); otherwise as [`Run::log`].
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-log-at"));
+    /// let run = yamlett::Run::new()?;
+    /// run.log_at("eval.accuracy", 500, 0.81)?;
+    /// run.log_at("eval.accuracy", 1000, 0.87)?;
+    /// assert!(run.log_at("eval.accuracy", 1000, 0.9).is_err()); // not after step 1000
+    /// assert_eq!(run.series("eval.accuracy")?.steps, [500, 1000]);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn log_at(&self, key: &str, step: i64, value: f64) -> anyhow::Result<()> {
+        self.log_point(key, Some(step), value)
+    }
+
+    /// Every point of the series `key`, in step order, including points
+    /// still buffered in open guards. A key that is no series of the run is
+    /// [`Error::NotFound`].
+    pub fn series(&self, key: &str) -> anyhow::Result<Series> {
+        key::validate_key(key)?;
+        let experiment = &self.inner.experiment;
+        // Held across the read, so that no flush moves points from the
+        // buffer to the store in between.
+        let state = self.lock();
+        let mut series = read_series(experiment, self.id(), key)?;
+        if let Some(pending) = state.series.pending(key) {
+            series.extend_from(pending, 0..pending.len());
+        }
+        if series.is_empty() && !state.series.knows(key) {
+            return Err(no_series(self.id(), key).into());
+        }
+        Ok(series)
+    }
+
+    fn log_point(&self, key: &str, step: Option<i64>, value: f64) -> anyhow::Result<()> {
+        let mut state = self.lock();
+        if !state.series.knows(key) {
+            key::segments(key)?;
+            if let NewKey::CheckDocument = state.series.check_new(key)? {
+                drop(state);
+                series::check_document(&self.data()?, key)?;
+                state = self.lock();
+            }
+            if !state.series.knows(key) {
+                state.series.start(key);
+            }
+        }
+        state.series.log(key, step, value)?;
+        if state.guards > 0 {
+            return Ok(());
+        }
+        self.inner.flush(&mut state, None)
     }
 
     /// Writes anything buffered and marks the run `finished` now.
@@ -322,6 +436,7 @@ impl Run {
         operator: &str,
     ) -> anyhow::Result<()> {
         let mut state = self.lock();
+        state.series.check_stored(key)?;
         if state.guards > 0 {
             // The value comes back on FlushFirst, so the hot path never
             // clones it.
@@ -336,7 +451,7 @@ impl Run {
         let mut update = Document::new();
         update.insert(operator, doc! { key: value });
         self.inner
-            .send_with_metadata(&mut state, update, None)
+            .send_with_metadata(&mut state, update, None, &[])
             .map_err(|err| with_key(err, key))
     }
 
@@ -354,6 +469,51 @@ impl Run {
                 self.id()
             );
         }
+    }
+}
+
+/// An update with the `$set`s of a flush's series summaries added.
+fn with_series(mut update: Document, series: &Prepared) -> Document {
+    if series.set.is_empty() {
+        return update;
+    }
+    match update.get_mut("$set") {
+        Some(Bson::Document(set)) => set.extend(series.set.clone()),
+        _ => {
+            update.insert("$set", series.set.clone());
+        }
+    }
+    update
+}
+
+/// Every point of a run's series `key`, as stored.
+pub(crate) fn read_series(
+    experiment: &Experiment,
+    run_id: &str,
+    key: &str,
+) -> anyhow::Result<Series> {
+    let buckets =
+        experiment
+            .store()
+            .series_buckets(experiment.name(), run_id, Some(key), Buckets::All)?;
+    let total = buckets.iter().map(|b| b.points.len()).sum();
+    let mut series = Series {
+        steps: Vec::with_capacity(total),
+        values: Vec::with_capacity(total),
+        times: Vec::with_capacity(total),
+    };
+    for mut bucket in buckets {
+        series.steps.append(&mut bucket.points.steps);
+        series.values.append(&mut bucket.points.values);
+        series.times.append(&mut bucket.points.times);
+    }
+    Ok(series)
+}
+
+/// The error for a series that does not exist.
+pub(crate) fn no_series(run_id: &str, key: &str) -> Error {
+    Error::NotFound {
+        what: format!("metric series {key:?} of run {run_id:?}"),
     }
 }
 
@@ -386,17 +546,24 @@ impl RunInner {
     /// Sends the buffer as one update, with `status` if given. On failure
     /// the buffer is kept, so a later flush can still write it.
     fn flush(&self, state: &mut RunState, status: Option<&str>) -> anyhow::Result<()> {
-        if state.buffer.is_empty() && status.is_none() {
+        if state.buffer.is_empty() && state.series.is_empty() && status.is_none() {
             return Ok(());
         }
         let pending = state.buffer.take();
-        match self.send_with_metadata(state, pending.to_update(), status) {
+        let series = state.series.prepare();
+        let update = with_series(pending.to_update(), &series);
+        match self.send_with_metadata(state, update, status, &series.appends) {
             Ok(()) => {
                 state.ended |= status.is_some();
+                state.series.commit(series);
                 Ok(())
             }
             Err(err) => {
-                let first_key = pending.first_key().unwrap_or_default().to_owned();
+                let first_key = pending
+                    .first_key()
+                    .or(state.series.first_key())
+                    .unwrap_or_default()
+                    .to_owned();
                 state.buffer = pending;
                 Err(with_key(err, &first_key))
             }
@@ -421,6 +588,7 @@ impl RunInner {
         state: &mut RunState,
         mut update: Document,
         status: Option<&str>,
+        appends: &[crate::series::Append],
     ) -> anyhow::Result<()> {
         let now = DateTime::now();
         let mut set = match update.remove("$set") {
@@ -433,12 +601,18 @@ impl RunInner {
             set.insert("_yamlett.ended_at", now);
         }
         update.insert("$set", set);
-        self.send(state, update)
+        self.send(state, update, appends)
     }
 
-    /// Sends one update, stamped with this handle's next write number.
-    /// Called with the run's lock held (`state` is behind it).
-    fn send(&self, state: &mut RunState, mut update: Document) -> anyhow::Result<()> {
+    /// Sends one update (and the series points it carries), stamped with
+    /// this handle's next write number. Called with the run's lock held
+    /// (`state` is behind it).
+    fn send(
+        &self,
+        state: &mut RunState,
+        mut update: Document,
+        appends: &[crate::series::Append],
+    ) -> anyhow::Result<()> {
         let stamp = Stamp::next(&self.writer, state);
         match update.get_mut("$set") {
             Some(Bson::Document(set)) => {
@@ -448,13 +622,13 @@ impl RunInner {
                 update.insert("$set", doc! { &stamp.field: stamp.number });
             }
         }
-        self.experiment.store().update_run(
-            self.experiment.name(),
-            &self.id,
-            &stamp.condition(),
-            &update,
-            true,
-        )
+        let store = self.experiment.store();
+        let (name, condition) = (self.experiment.name(), stamp.condition());
+        if appends.is_empty() {
+            store.update_run(name, &self.id, &condition, &update, true)
+        } else {
+            store.update_run_with_series(name, &self.id, &condition, &update, appends)
+        }
     }
 }
 

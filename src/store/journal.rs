@@ -59,6 +59,13 @@ pub(crate) enum Entry {
         update: Document,
         upsert: bool,
     },
+    /// A run update and the points it appends to the run's series buckets
+    /// (see [`crate::series::Append`]), always an upsert.
+    Series {
+        condition: Document,
+        update: Document,
+        appends: Vec<crate::series::Append>,
+    },
     /// An artifact's bytes, to be saved under a file id chosen up front
     /// (the run document already refers to it).
     Artifact {
@@ -78,6 +85,18 @@ impl Entry {
             } => doc! {
                 "kind": "update", "condition": condition, "update": update, "upsert": upsert,
             },
+            Entry::Series {
+                condition,
+                update,
+                appends,
+            } => {
+                let mut packed = Vec::new();
+                crate::series::pack(appends, &mut packed);
+                doc! {
+                    "kind": "series", "condition": condition, "update": update,
+                    "appends": Binary { subtype: BinarySubtype::Generic, bytes: packed },
+                }
+            }
             Entry::Artifact {
                 id,
                 filename,
@@ -101,6 +120,11 @@ impl Entry {
                     Some(Bson::Document(update)) => update,
                     _ => anyhow::bail!("a journaled update has no update document"),
                 },
+            }),
+            "series" => Ok(Entry::Series {
+                condition: body.get_document("condition")?.clone(),
+                update: body.get_document("update")?.clone(),
+                appends: crate::series::unpack(&body.get_binary_generic("appends")?.clone())?,
             }),
             "artifact" => Ok(Entry::Artifact {
                 id: body

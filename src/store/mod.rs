@@ -10,7 +10,17 @@ use std::fmt;
 
 use bson::{Bson, Document};
 
+use crate::series::{Append, BucketSummary, SeriesBucket};
 use crate::FindOptions;
+
+/// Which buckets of a series to read.
+#[derive(Debug, Clone)]
+pub(crate) enum Buckets<'a> {
+    /// All of them.
+    All,
+    /// Those with these indexes.
+    Indexes(&'a [i64]),
+}
 
 /// The operations a store offers. Every method is blocking.
 ///
@@ -33,6 +43,50 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         update: &Document,
         upsert: bool,
     ) -> anyhow::Result<()>;
+
+    /// [`Store::update_run`], and the points `appends` adds to the run's
+    /// series buckets, as one write: one append to the embedded store's
+    /// write log, one command to MongoDB (8.0 and later). Each bucket
+    /// append applies once however often the write is replayed: it says
+    /// how many points the bucket held before it.
+    fn update_run_with_series(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        condition: &Document,
+        update: &Document,
+        appends: &[Append],
+    ) -> anyhow::Result<()>;
+
+    /// The summaries of the buckets of the series `key` of a run, in order.
+    fn series_summaries(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: &str,
+    ) -> anyhow::Result<Vec<BucketSummary>>;
+
+    /// Buckets of a run's series, whole, ordered by key then index: of the
+    /// series `key`, or of all its series.
+    fn series_buckets(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: Option<&str>,
+        which: Buckets<'_>,
+    ) -> anyhow::Result<Vec<SeriesBucket>>;
+
+    /// Writes whole buckets, replacing any with the same run, key and index
+    /// (copying a run's series from another store).
+    fn put_series_buckets(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        buckets: &[SeriesBucket],
+    ) -> anyhow::Result<()>;
+
+    /// Deletes every bucket of every series of a run: one range delete.
+    fn delete_series(&self, experiment: &str, run_id: &str) -> anyhow::Result<()>;
 
     /// The runs of `experiment` matching `filter`, shaped by `options`.
     fn find(

@@ -29,13 +29,16 @@ pub(super) fn to_vec(doc: &Document) -> Result<Vec<u8>, EncodeError> {
 
 /// Appends to `out` the payload of a write-log record (see
 /// [`super::log`]): `{s: seq, t: ticks, n: now, u: update, c: condition}`,
+/// and `p`, the series points packed into a binary, when there are any;
 /// written from borrowed parts so that a flush copies nothing first.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn record(
     seq: i64,
     ticks: i64,
     now: bson::DateTime,
     update: &Document,
     condition: &Document,
+    appends: &[crate::series::Append],
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
     let start = begin(out);
@@ -47,6 +50,16 @@ pub(super) fn record(
     document(update, out)?;
     header(bson::spec::ElementType::EmbeddedDocument as u8, "c", out)?;
     document(condition, out)?;
+    if !appends.is_empty() {
+        header(bson::spec::ElementType::Binary as u8, "p", out)?;
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        out.push(0); // generic subtype
+        crate::series::pack(appends, out);
+        let len = i32::try_from(out.len() - at - 5)
+            .map_err(|_| EncodeError("a binary is larger than 2 GiB".to_owned()))?;
+        out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    }
     end(start, out)
 }
 
@@ -198,7 +211,7 @@ mod tests {
         let update = doc! { "$push": { "loss": 0.5 }, "$set": { "w.a": 3_i64 } };
         let condition = doc! { "w.a": { "$not": { "$gte": 3_i64 } } };
         let mut out = vec![9];
-        record(7, 42, now, &update, &condition, &mut out).unwrap();
+        record(7, 42, now, &update, &condition, &[], &mut out).unwrap();
         let expected = doc! { "s": 7_i64, "t": 42_i64, "n": now, "u": update, "c": condition };
         assert_eq!(out[1..], expected.to_vec().unwrap()[..]);
     }

@@ -25,7 +25,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 use super::schema::retry_busy;
 use super::writelog::{self, Record};
 use super::writer::{Cached, Writer};
-use super::{decode, encode, json, MAX_DOCUMENT_SIZE};
+use super::{decode, encode, json, series, MAX_DOCUMENT_SIZE};
 use yamlett_query::Filter;
 use yamlett_query::{Update, UpdateContext};
 
@@ -159,6 +159,7 @@ impl Writer {
                 .collect();
             let all_own = order.iter().all(|&(_, s, _)| sources[s].own);
             folded.push(fold_run(&tx, &self.cache, seq, &records, all_own)?);
+            fold_series(&tx, seq, &records)?;
         }
         let mut restart = None;
         for source in &sources {
@@ -274,6 +275,28 @@ fn fold_run(
         bytes,
         doc: Some(doc),
     })
+}
+
+/// Applies the series points of one run's records (see [`series`]): they
+/// go in whether or not the run update of their record applied, and each
+/// says whether it was applied before.
+fn fold_series(tx: &Transaction<'_>, seq: i64, records: &[&Record]) -> anyhow::Result<()> {
+    let mut appends = Vec::new();
+    for record in records {
+        appends.extend(record.appends()?);
+    }
+    if appends.is_empty() {
+        return Ok(());
+    }
+    let run: Option<(String, String)> = tx
+        .prepare_cached("SELECT experiment, id FROM runs WHERE seq = ?1")?
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match run {
+        Some((experiment, id)) => series::apply_appends(tx, &experiment, &id, appends),
+        // The run is gone: its records were set aside with it.
+        None => Ok(()),
+    }
 }
 
 /// Whether a file was last modified long enough ago that no live process

@@ -29,6 +29,7 @@ mod fold;
 mod json;
 mod scan;
 mod schema;
+mod series;
 mod writelog;
 mod writer;
 
@@ -45,7 +46,8 @@ use anyhow::Context;
 use bson::{Bson, Document, RawDocument};
 use rusqlite::Connection;
 
-use super::Store;
+use super::{Buckets, Store};
+use crate::series::{Append, BucketSummary, SeriesBucket};
 use crate::{Error, FindOptions};
 use yamlett_query::Filter;
 use yamlett_query::QueryError;
@@ -161,6 +163,34 @@ impl LocalStore {
         result.map_err(|e| self.fail(e))
     }
 
+    /// A run update and its series points, checked against the writer's
+    /// copy of the run and logged as one record (see [`writer`]).
+    fn write(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        condition: &Document,
+        update: &Document,
+        upsert: bool,
+        appends: &[Append],
+    ) -> anyhow::Result<()> {
+        // Parsed before taking any lock: an invalid update costs no one time.
+        let compiled = Update::parse(update).map_err(invalid_query)?;
+        let compiled_condition = Filter::parse(condition).map_err(invalid_query)?;
+        self.writer()
+            .update(
+                experiment,
+                run_id,
+                &compiled_condition,
+                condition,
+                &compiled,
+                update,
+                upsert,
+                appends,
+            )
+            .map_err(|e| self.fail(e))
+    }
+
     /// The error a caller sees: SQLite's errors become
     /// [`Error::Store`] naming this store; the others pass through.
     fn fail(&self, err: anyhow::Error) -> anyhow::Error {
@@ -180,22 +210,66 @@ impl Store for LocalStore {
         update: &Document,
         upsert: bool,
     ) -> anyhow::Result<()> {
-        // Parsed before taking any lock: an invalid update costs no one time.
-        let compiled = Update::parse(update).map_err(invalid_query)?;
-        let condition_doc = condition;
-        let condition = Filter::parse(condition).map_err(invalid_query)?;
-        let compiled_condition = condition;
-        self.writer()
-            .update(
-                experiment,
-                run_id,
-                &compiled_condition,
-                condition_doc,
-                &compiled,
-                update,
-                upsert,
-            )
-            .map_err(|e| self.fail(e))
+        self.write(experiment, run_id, condition, update, upsert, &[])
+    }
+
+    /// The points ride in the run update's write log record: still one
+    /// append (see [`series`]).
+    fn update_run_with_series(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        condition: &Document,
+        update: &Document,
+        appends: &[Append],
+    ) -> anyhow::Result<()> {
+        self.write(experiment, run_id, condition, update, true, appends)
+    }
+
+    fn series_summaries(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: &str,
+    ) -> anyhow::Result<Vec<BucketSummary>> {
+        self.catch_up()?;
+        self.read(|conn| series::summaries(conn, experiment, run_id, key))
+    }
+
+    fn series_buckets(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: Option<&str>,
+        which: Buckets<'_>,
+    ) -> anyhow::Result<Vec<SeriesBucket>> {
+        self.catch_up()?;
+        self.read(|conn| series::buckets(conn, experiment, run_id, key, &which))
+    }
+
+    fn put_series_buckets(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        buckets: &[SeriesBucket],
+    ) -> anyhow::Result<()> {
+        let mut writer = self.writer();
+        retry_busy(|| {
+            let tx = writer
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            series::put(&tx, experiment, run_id, buckets)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .map_err(|e| self.fail(e))
+    }
+
+    fn delete_series(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {
+        // Folded first, so that no logged point of the run lands after.
+        self.catch_up()?;
+        let writer = self.writer();
+        retry_busy(|| series::delete(&writer.conn, experiment, run_id)).map_err(|e| self.fail(e))
     }
 
     fn settle(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {

@@ -35,7 +35,9 @@ pub(super) const APPLICATION_ID: i32 = 0x594D_4C54;
 /// - 3: `logs` registers the write logs (see [`super::writelog`]) and how far
 ///   each is folded; `rejected` keeps logged updates that could not be
 ///   applied. An older yamlett would ignore the logs, so it must refuse.
-pub(super) const SCHEMA_VERSION: i32 = 3;
+/// - 4: `series` holds metric series in buckets (see [`super::series`]);
+///   write log records may carry points. An older yamlett would lose them.
+pub(super) const SCHEMA_VERSION: i32 = 4;
 
 /// The schema. `seq` is the rowid, so it grows with every insert and never
 /// changes on update: ordering by it is MongoDB's natural (insertion) order.
@@ -288,8 +290,12 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
             )?;
             tx.execute_batch(JSON_VIEW)?;
         }
-        // 2 → 3: the write logs.
-        tx.execute_batch(LOG_TABLES)?;
+        if version <= 2 {
+            // 2 → 3: the write logs.
+            tx.execute_batch(LOG_TABLES)?;
+        }
+        // 3 → 4: metric series.
+        tx.execute_batch(super::series::SERIES_TABLE)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         return Ok(());
@@ -310,6 +316,7 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     tx.execute_batch(JSON_TABLE)?;
     tx.execute_batch(JSON_VIEW)?;
     tx.execute_batch(LOG_TABLES)?;
+    tx.execute_batch(super::series::SERIES_TABLE)?;
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('written_by', ?1)",
         [env!("CARGO_PKG_VERSION")],

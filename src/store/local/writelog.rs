@@ -81,10 +81,20 @@ impl Record {
         })
     }
 
+    /// The series points the record carries (see [`crate::series::pack`]).
+    pub(super) fn appends(&self) -> anyhow::Result<Vec<crate::series::Append>> {
+        let raw = bson::RawDocument::from_bytes(&self.payload)?;
+        match raw.get_binary("p") {
+            Ok(binary) => crate::series::unpack(binary.bytes),
+            Err(_) => Ok(Vec::new()),
+        }
+    }
+
     /// Decodes the update.
     pub(super) fn decode(&self) -> anyhow::Result<Logged> {
         let raw = bson::RawDocument::from_bytes(&self.payload)?;
         let mut doc = super::decode::document(raw)?;
+        doc.remove("p");
         let mut field = |key: &str| {
             doc.remove(key)
                 .with_context(|| format!("a log record has no {key:?}"))
@@ -102,19 +112,20 @@ impl Record {
     }
 }
 
-/// Frames the record of an update, ready to append: the fields of
-/// [`Record`], borrowed.
+/// Frames the record of an update and its series points, ready to
+/// append: the fields of [`Record`], borrowed.
 pub(super) fn frame(
     seq: i64,
     ticks: i64,
     now: DateTime,
     update: &Document,
     condition: &Document,
+    appends: &[crate::series::Append],
 ) -> anyhow::Result<Vec<u8>> {
     // The payload is written after the frame, whose length and checksum
     // are patched in once it is known.
     let mut out = vec![0; FRAME_LEN];
-    super::encode::record(seq, ticks, now, update, condition, &mut out)?;
+    super::encode::record(seq, ticks, now, update, condition, appends, &mut out)?;
     let payload = &out[FRAME_LEN..];
     let len = u32::try_from(payload.len()).context("a log record is larger than 4 GiB")?;
     let crc = crc32fast::hash(payload);

@@ -18,7 +18,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::schema::{retry_busy, Durability};
 use super::writelog::{self, OwnLog};
-use super::{decode, encode, first_path, invalid_query, json, MAX_DOCUMENT_SIZE};
+use super::{decode, encode, first_path, invalid_query, json, series, MAX_DOCUMENT_SIZE};
+use crate::series::Append;
 use crate::Error;
 use yamlett_query::Filter;
 use yamlett_query::{Update, UpdateContext};
@@ -135,6 +136,7 @@ impl Writer {
         update: &Update,
         update_doc: &Document,
         upsert: bool,
+        appends: &[Append],
     ) -> anyhow::Result<()> {
         let at = match self.cached(experiment, run_id) {
             Some(at) => at,
@@ -145,7 +147,7 @@ impl Writer {
                 match self.load(experiment, run_id)? {
                     Some(at) => at,
                     None if upsert => {
-                        if self.create(experiment, run_id, update, update_doc)? {
+                        if self.create(experiment, run_id, update, update_doc, appends)? {
                             return Ok(());
                         }
                         // Another process created it since we looked.
@@ -177,7 +179,14 @@ impl Writer {
                 },
             )
             .map_err(invalid_query)?;
-        let framed = writelog::frame(entry.seq, writelog::ticks(), now, update_doc, condition_doc);
+        let framed = writelog::frame(
+            entry.seq,
+            writelog::ticks(),
+            now,
+            update_doc,
+            condition_doc,
+            appends,
+        );
         let checked = framed.and_then(|framed| {
             // The update cannot grow the run by much more than its own size
             // (array indexes are the only keys it does not spell out).
@@ -305,6 +314,7 @@ impl Writer {
         run_id: &str,
         update: &Update,
         update_doc: &Document,
+        appends: &[Append],
     ) -> anyhow::Result<bool> {
         let inserted = retry_busy(|| {
             let tx = self
@@ -328,6 +338,7 @@ impl Writer {
             let seq = tx.last_insert_rowid();
             tx.prepare_cached("INSERT INTO runs_json (seq, json) VALUES (?1, ?2)")?
                 .execute((seq, json::relaxed(&doc)))?;
+            series::apply_appends(&tx, experiment, run_id, appends.iter().cloned())?;
             tx.commit()?;
             Ok(Some((seq, bytes, doc)))
         })?;

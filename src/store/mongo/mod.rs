@@ -7,6 +7,7 @@
 //! see [`outage`].
 
 mod outage;
+mod series;
 mod workers;
 
 use std::fmt;
@@ -23,7 +24,8 @@ use mongodb::sync::gridfs::GridFsBucket;
 use mongodb::sync::{Client, Collection, Database};
 
 use super::journal::{Entry, Journal};
-use super::Store;
+use super::{Buckets, Store};
+use crate::series::{Append, BucketSummary, SeriesBucket};
 use crate::{Error, FindOptions};
 use yamlett_query::QueryError;
 
@@ -57,6 +59,8 @@ pub(crate) struct MongoStore {
 
 /// The store's state.
 pub(crate) struct Shared {
+    /// The client, for commands across collections (`bulkWrite`).
+    client: Client,
     database: Database,
     bucket: GridFsBucket,
     location: String,
@@ -71,6 +75,8 @@ pub(crate) struct Shared {
     workers: workers::Workers,
     /// Held while the journal is replayed.
     replay: std::sync::Mutex<()>,
+    /// What the series writes learned about the server.
+    series: series::SeriesState,
 }
 
 impl fmt::Debug for MongoStore {
@@ -125,6 +131,7 @@ impl MongoStore {
         let backlog = journal.has_entries().unwrap_or(false);
         let store = MongoStore {
             shared: Arc::new(Shared {
+                client,
                 database,
                 bucket,
                 location: redacted,
@@ -134,6 +141,7 @@ impl MongoStore {
                 flush_timeout: flush_timeout()?,
                 workers: workers::Workers::default(),
                 replay: std::sync::Mutex::new(()),
+                series: series::SeriesState::default(),
             }),
         };
         if backlog {
@@ -300,6 +308,62 @@ impl Store for MongoStore {
                 upsert,
             },
         )
+    }
+
+    fn update_run_with_series(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        condition: &Document,
+        update: &Document,
+        appends: &[Append],
+    ) -> anyhow::Result<()> {
+        outage::write(
+            &self.shared,
+            experiment,
+            run_id,
+            Entry::Series {
+                condition: condition.clone(),
+                update: update.clone(),
+                appends: appends.to_vec(),
+            },
+        )
+    }
+
+    fn series_summaries(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: &str,
+    ) -> anyhow::Result<Vec<BucketSummary>> {
+        series::summaries(&self.shared, experiment, run_id, key)
+    }
+
+    fn series_buckets(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        key: Option<&str>,
+        which: Buckets<'_>,
+    ) -> anyhow::Result<Vec<SeriesBucket>> {
+        series::read(&self.shared, experiment, run_id, key, &which)
+    }
+
+    fn put_series_buckets(
+        &self,
+        experiment: &str,
+        run_id: &str,
+        buckets: &[SeriesBucket],
+    ) -> anyhow::Result<()> {
+        let checked = buckets
+            .iter()
+            .map(|bucket| Ok((bucket.clone(), crate::series::check_bucket(bucket)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        series::put(&self.shared, experiment, run_id, &checked)
+    }
+
+    fn delete_series(&self, experiment: &str, run_id: &str) -> anyhow::Result<()> {
+        series::delete(&self.shared, experiment, run_id)
     }
 
     fn find(

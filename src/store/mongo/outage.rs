@@ -36,7 +36,7 @@ use crate::{Error, SyncReport};
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// MongoDB's duplicate key error code.
-const DUPLICATE_KEY: i32 = 11000;
+pub(super) const DUPLICATE_KEY: i32 = 11000;
 
 /// Whether writes reach the server.
 #[derive(Debug)]
@@ -74,7 +74,7 @@ impl Link {
 }
 
 /// Why a write did not land.
-enum Failure {
+pub(super) enum Failure {
     /// The server could not be reached (or did not answer in time).
     Outage(String),
     /// The server refused the write, or something else went wrong: the
@@ -302,6 +302,11 @@ fn apply(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry) -> Resu
             update,
             upsert,
         } => apply_update(shared, experiment, run_id, condition, update, *upsert),
+        Entry::Series {
+            condition,
+            update,
+            appends,
+        } => super::series::send(shared, experiment, run_id, condition, update, appends),
         Entry::Artifact {
             id,
             filename,
@@ -310,7 +315,7 @@ fn apply(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry) -> Resu
     }
 }
 
-fn apply_update(
+pub(super) fn apply_update(
     shared: &Shared,
     experiment: &str,
     run_id: &str,
@@ -434,7 +439,7 @@ fn code(err: &mongodb::error::Error) -> Option<i32> {
 }
 
 /// An outage, or a refusal with the matching [`Error`] kind.
-fn classify(shared: &Shared, err: mongodb::error::Error) -> Failure {
+pub(super) fn classify(shared: &Shared, err: mongodb::error::Error) -> Failure {
     let is_outage = matches!(
         err.kind.as_ref(),
         ErrorKind::ServerSelection { .. }

@@ -1,0 +1,389 @@
+//! What a run handle knows of the metric series it logs to, and the points
+//! waiting for the next flush.
+//!
+//! Logging a point touches memory only: it joins its series' pending
+//! points and the series' summary. A flush then turns the pending points
+//! into bucket appends (where each point goes follows from the series'
+//! count: see [`crate::series::BUCKET_POINTS`]) and the summaries into
+//! `$set`s of the run document; once the store took them, they become
+//! what the handle knows was written.
+
+use std::collections::{HashMap, HashSet};
+
+use bson::{Bson, DateTime, Document};
+
+use crate::key::METADATA_FIELD;
+use crate::series::{Append, BucketSummary, Series, Summary, BUCKET_POINTS};
+use crate::Error;
+
+/// The field listing a run's series keys.
+pub(super) const SERIES_FIELD: &str = "series";
+
+/// One series, as this handle knows it.
+#[derive(Debug, Default)]
+struct Tracked {
+    /// The summary of every point, pending ones included.
+    summary: Option<Summary>,
+    /// The summary of the written points.
+    written: Option<Summary>,
+    /// The series' last bucket as written, when it is not full.
+    bucket: Option<BucketSummary>,
+    /// Points logged since the last flush.
+    pending: Series,
+}
+
+/// The series of one run handle.
+#[derive(Debug, Default)]
+pub(super) struct SeriesLog {
+    series: HashMap<String, Tracked>,
+    /// Keys with pending points, in the order they were first logged.
+    touched: Vec<String>,
+    /// `_yamlett.series` must be written at the next flush.
+    unlisted: bool,
+    /// The run document when the handle opened, to check a new series key
+    /// against what is stored (see [`SeriesLog::check_new`]).
+    snapshot: Document,
+    /// Keys stored or pushed through this handle since it opened.
+    stored: HashSet<String>,
+}
+
+/// Whether a new series key can be logged to.
+pub(super) enum NewKey {
+    Free,
+    /// This handle stored near the key since it opened: check against the
+    /// run as it is now.
+    CheckDocument,
+}
+
+/// What a flush sends for the series: `$set`s of the run document and
+/// the bucket appends; [`SeriesLog::commit`] once the store took them.
+#[derive(Debug, Default)]
+pub(super) struct Prepared {
+    pub(super) set: Document,
+    pub(super) appends: Vec<Append>,
+    /// Each touched series' last bucket after the flush.
+    buckets: Vec<(String, Option<BucketSummary>)>,
+}
+
+impl SeriesLog {
+    /// The series listed in a run document (`_yamlett.series`), with the
+    /// summaries found under their keys; `last_bucket` reads the last
+    /// bucket of a series whose last bucket is not full.
+    pub(super) fn from_document(
+        snapshot: Document,
+        mut last_bucket: impl FnMut(&str) -> anyhow::Result<Option<BucketSummary>>,
+    ) -> anyhow::Result<SeriesLog> {
+        let mut log = SeriesLog::default();
+        let listed: Vec<String> = snapshot
+            .get_document(METADATA_FIELD)
+            .ok()
+            .and_then(|meta| meta.get_array(SERIES_FIELD).ok())
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for key in listed {
+            let summary = Summary::from_bson(lookup(&snapshot, &key));
+            let bucket = match summary {
+                Some(s) if s.count % BUCKET_POINTS != 0 => last_bucket(&key)?,
+                _ => None,
+            };
+            log.series.insert(
+                key,
+                Tracked {
+                    summary,
+                    written: summary,
+                    bucket,
+                    pending: Series::default(),
+                },
+            );
+        }
+        log.snapshot = snapshot;
+        Ok(log)
+    }
+
+    /// Whether anything waits for a flush.
+    pub(super) fn is_empty(&self) -> bool {
+        self.touched.is_empty() && !self.unlisted
+    }
+
+    /// The first key with pending points, to name in an error.
+    pub(super) fn first_key(&self) -> Option<&str> {
+        self.touched.first().map(String::as_str)
+    }
+
+    /// Whether `key` is a series this handle knows.
+    pub(super) fn knows(&self, key: &str) -> bool {
+        self.series.contains_key(key)
+    }
+
+    /// Logs a point at `step` (default: the next one). The key must be
+    /// known (see [`SeriesLog::start`]).
+    pub(super) fn log(&mut self, key: &str, step: Option<i64>, value: f64) -> Result<(), Error> {
+        let time = DateTime::now();
+        let Some(tracked) = self.series.get_mut(key) else {
+            return Err(Error::Conflict {
+                key: key.to_owned(),
+                reason: "not a series of this run".to_owned(),
+            });
+        };
+        let step = match (step, &tracked.summary) {
+            (None, None) => 0,
+            (None, Some(summary)) => {
+                summary.step.checked_add(1).ok_or_else(|| Error::Conflict {
+                    key: key.to_owned(),
+                    reason: "the last step is i64::MAX: no step follows it".to_owned(),
+                })?
+            }
+            (Some(step), Some(summary)) if step <= summary.step => {
+                return Err(Error::Conflict {
+                    key: key.to_owned(),
+                    reason: format!(
+                        "steps must increase: step {step} comes after step {}",
+                        summary.step
+                    ),
+                })
+            }
+            (Some(step), _) => step,
+        };
+        match &mut tracked.summary {
+            Some(summary) => summary.add(step, value),
+            None => tracked.summary = Some(Summary::new(step, value)),
+        }
+        if tracked.pending.is_empty() {
+            self.touched.push(key.to_owned());
+        }
+        tracked.pending.push(step, value, time);
+        Ok(())
+    }
+
+    /// Checks that `key` can become a new series of this run: not inside,
+    /// around or at another series, and holding no stored value.
+    pub(super) fn check_new(&self, key: &str) -> Result<NewKey, Error> {
+        if let Some(other) = self.series.keys().find(|other| nested(other, key)) {
+            return Err(Error::Conflict {
+                key: key.to_owned(),
+                reason: format!("{other:?} is a metric series: a series cannot nest in another"),
+            });
+        }
+        check_document(&self.snapshot, key)?;
+        if self
+            .stored
+            .iter()
+            .any(|stored| stored == key || nested(stored, key))
+        {
+            return Ok(NewKey::CheckDocument);
+        }
+        Ok(NewKey::Free)
+    }
+
+    /// Makes `key` a series of this run (checked with [`SeriesLog::check_new`]).
+    pub(super) fn start(&mut self, key: &str) {
+        self.series.insert(key.to_owned(), Tracked::default());
+        self.unlisted = true;
+    }
+
+    /// Refuses a `store` or `push` at, above or below a series, and
+    /// remembers the key for later checks of new series.
+    pub(super) fn check_stored(&mut self, key: &str) -> Result<(), Error> {
+        if !self.series.is_empty() {
+            if let Some(series) = self
+                .series
+                .keys()
+                .find(|series| *series == key || nested(series, key))
+            {
+                return Err(Error::Conflict {
+                    key: key.to_owned(),
+                    reason: format!(
+                        "{series:?} is a metric series: write its points with `log`, and other values under other keys"
+                    ),
+                });
+            }
+        }
+        if !self.stored.contains(key) {
+            self.stored.insert(key.to_owned());
+        }
+        Ok(())
+    }
+
+    /// What the next flush sends, without changing anything yet.
+    pub(super) fn prepare(&self) -> Prepared {
+        let mut prepared = Prepared::default();
+        for key in &self.touched {
+            let tracked = &self.series[key];
+            if let Some(summary) = tracked.summary {
+                prepared.set.insert(key.clone(), summary.to_document());
+            }
+            let mut count = tracked.written.map_or(0, |s| s.count);
+            let mut bucket = tracked.bucket;
+            let points = &tracked.pending;
+            let mut from = 0;
+            while from < points.len() {
+                let in_bucket = (BUCKET_POINTS - count % BUCKET_POINTS) as usize;
+                let to = (from + in_bucket).min(points.len());
+                let index = count / BUCKET_POINTS;
+                let start = count % BUCKET_POINTS;
+                // A bucket is continued from its summary, or opened by its
+                // first point.
+                let (mut summary, first_new) =
+                    match bucket.filter(|b| b.index == index && start > 0) {
+                        Some(summary) => (summary, from),
+                        None => (BucketSummary::new(index, points.point(from)), from + 1),
+                    };
+                for i in first_new..to {
+                    summary.add(points.point(i));
+                }
+                let mut chunk = Series::default();
+                chunk.extend_from(points, from..to);
+                prepared.appends.push(Append {
+                    key: key.clone(),
+                    start,
+                    summary,
+                    points: chunk,
+                });
+                count += (to - from) as i64;
+                bucket = Some(summary);
+                from = to;
+            }
+            let open = bucket.filter(|_| count % BUCKET_POINTS != 0);
+            prepared.buckets.push((key.clone(), open));
+        }
+        if self.unlisted {
+            let mut keys: Vec<&String> = self.series.keys().collect();
+            keys.sort();
+            prepared.set.insert(
+                format!("{METADATA_FIELD}.{SERIES_FIELD}"),
+                keys.into_iter()
+                    .map(|k| Bson::String(k.clone()))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        prepared
+    }
+
+    /// Records that the store took `prepared`.
+    pub(super) fn commit(&mut self, prepared: Prepared) {
+        for (key, bucket) in prepared.buckets {
+            if let Some(tracked) = self.series.get_mut(&key) {
+                tracked.written = tracked.summary;
+                tracked.bucket = bucket;
+                tracked.pending = Series::default();
+            }
+        }
+        self.touched.clear();
+        self.unlisted = false;
+    }
+
+    /// The points of `key` not written yet.
+    pub(super) fn pending(&self, key: &str) -> Option<&Series> {
+        self.series.get(key).map(|t| &t.pending)
+    }
+}
+
+/// Whether one key lies strictly inside the other (`a.b` in `a`).
+fn nested(a: &str, b: &str) -> bool {
+    let inside = |outer: &str, inner: &str| {
+        inner.len() > outer.len()
+            && inner.starts_with(outer)
+            && inner.as_bytes()[outer.len()] == b'.'
+    };
+    inside(a, b) || inside(b, a)
+}
+
+/// The value at a dotted path of a document, through nested documents.
+fn lookup<'d>(doc: &'d Document, key: &str) -> Option<&'d Bson> {
+    let mut segments = key.split('.');
+    let mut value = doc.get(segments.next()?)?;
+    for segment in segments {
+        value = value.as_document()?.get(segment)?;
+    }
+    Some(value)
+}
+
+/// Refuses a series key where `doc` holds a value: at the key, or a
+/// non-document on the way to it.
+pub(super) fn check_document(doc: &Document, key: &str) -> Result<(), Error> {
+    let mut current = doc;
+    let segments: Vec<&str> = key.split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let Some(value) = current.get(*segment) else {
+            return Ok(());
+        };
+        let path = segments[..=i].join(".");
+        if i + 1 == segments.len() {
+            return Err(Error::Conflict {
+                key: key.to_owned(),
+                reason: "the run holds a stored value there: a series needs a key of its own"
+                    .to_owned(),
+            });
+        }
+        match value {
+            Bson::Document(inner) => current = inner,
+            other => {
+                return Err(Error::Conflict {
+                    key: key.to_owned(),
+                    reason: format!(
+                        "{path:?} holds a stored {}, not a document",
+                        yamlett_query::type_name(Some(other))
+                    ),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::doc;
+
+    #[test]
+    fn pending_points_split_at_bucket_edges_and_resume() {
+        let mut log = SeriesLog::default();
+        log.check_new("loss").unwrap();
+        log.start("loss");
+        for i in 0..1500 {
+            log.log("loss", None, f64::from(i)).unwrap();
+        }
+        let prepared = log.prepare();
+        let shape: Vec<(i64, i64, usize)> = prepared
+            .appends
+            .iter()
+            .map(|a| (a.summary.index, a.start, a.points.len()))
+            .collect();
+        assert_eq!(shape, [(0, 0, 1000), (1, 0, 500)]);
+        let first = prepared.appends[1].summary.first;
+        assert_eq!((first.step, first.value), (1000, 1000.0));
+        log.commit(prepared);
+        log.log("loss", Some(2000), -1.0).unwrap();
+        let prepared = log.prepare();
+        assert_eq!(prepared.appends.len(), 1);
+        let append = &prepared.appends[0];
+        assert_eq!((append.start, append.summary.count), (500, 501));
+        assert_eq!(append.summary.first.step, 1000);
+        let min = append.summary.min;
+        assert_eq!((min.step, min.value), (2000, -1.0));
+        assert!(log.log("loss", Some(2000), 0.0).is_err());
+    }
+
+    #[test]
+    fn keys_around_series_and_stored_values_conflict() {
+        let snapshot = doc! { "a": 1, "m": { "f1": 0.9 } };
+        let mut log = SeriesLog::from_document(snapshot, |_| Ok(None)).unwrap();
+        assert!(log.check_new("a").is_err());
+        assert!(log.check_new("a.b").is_err());
+        assert!(log.check_new("m.f1").is_err());
+        assert!(matches!(log.check_new("m.loss"), Ok(NewKey::Free)));
+        log.start("m.loss");
+        assert!(log.check_new("m.loss.x").is_err());
+        assert!(log.check_new("m").is_err());
+        assert!(log.check_stored("m.loss").is_err());
+        assert!(log.check_stored("m").is_err());
+        assert!(log.check_stored("m.loss.count").is_err());
+        log.check_stored("m.acc").unwrap();
+        assert!(matches!(log.check_new("m.acc"), Ok(NewKey::CheckDocument)));
+    }
+}

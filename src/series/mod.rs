@@ -1,0 +1,308 @@
+//! Metric series: a metric's value at every step of a run, kept outside the
+//! run document in buckets of [`BUCKET_POINTS`] points.
+//!
+//! The run document keeps only a summary of each series under its key
+//! (`{count, first, last, min, max, sum, step}`), so filters and sorts on a
+//! metric never read the points; the points live in buckets (a companion
+//! collection on MongoDB, a table on the embedded store: see the README's
+//! "Metric series" section for the layout other tools read). Each bucket
+//! also keeps its own first, last, lowest and highest point, so that a
+//! chart's [`sample`](m4) reads bucket summaries and only the buckets at
+//! the edges of its columns.
+//!
+//! This module holds what both stores share: the types, the order values
+//! are compared in, the packed form of appended points, and M4 sampling.
+
+mod m4;
+mod packed;
+
+use std::cmp::Ordering;
+
+use bson::{doc, Bson, DateTime, Document};
+
+pub(crate) use m4::sample;
+pub(crate) use packed::{blob, pack, unblob, unpack};
+
+/// How many points a bucket holds. Bucket `b` of a series holds its points
+/// number `b * BUCKET_POINTS` to `(b + 1) * BUCKET_POINTS - 1`, so where a
+/// point goes follows from the series' count alone.
+pub(crate) const BUCKET_POINTS: i64 = 1000;
+
+/// The points of a metric series, in step order: `steps[i]`, `values[i]`
+/// and `times[i]` (when the point was logged) describe point `i`.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-series"));
+/// let run = yamlett::Run::new()?;
+/// for loss in [0.9, 0.5, 0.3] {
+///     run.log("metrics.loss", loss)?;
+/// }
+/// let series = run.series("metrics.loss")?;
+/// assert_eq!(series.steps, [0, 1, 2]);
+/// assert_eq!(series.values, [0.9, 0.5, 0.3]);
+/// assert_eq!(series.len(), 3);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// The step of each point, increasing.
+    pub steps: Vec<i64>,
+    /// The value of each point (NaN and infinities included, as logged).
+    pub values: Vec<f64>,
+    /// When each point was logged (milliseconds, as BSON dates).
+    pub times: Vec<DateTime>,
+}
+
+impl Series {
+    /// How many points the series has.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether the series has no point.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Adds a point at the end.
+    pub(crate) fn push(&mut self, step: i64, value: f64, time: DateTime) {
+        self.steps.push(step);
+        self.values.push(value);
+        self.times.push(time);
+    }
+
+    /// Point `i`.
+    pub(crate) fn point(&self, i: usize) -> Point {
+        Point {
+            step: self.steps[i],
+            value: self.values[i],
+            time: self.times[i],
+        }
+    }
+
+    /// Adds points `range` of `other` at the end.
+    pub(crate) fn extend_from(&mut self, other: &Series, range: std::ops::Range<usize>) {
+        self.steps.extend_from_slice(&other.steps[range.clone()]);
+        self.values.extend_from_slice(&other.values[range.clone()]);
+        self.times.extend_from_slice(&other.times[range]);
+    }
+}
+
+/// One point of a series: what bucket summaries hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Point {
+    pub(crate) step: i64,
+    pub(crate) value: f64,
+    pub(crate) time: DateTime,
+}
+
+impl Point {
+    pub(crate) fn to_bson(self) -> Bson {
+        Bson::Document(doc! { "step": self.step, "value": self.value, "time": self.time })
+    }
+
+    pub(crate) fn from_bson(value: Option<&Bson>) -> Option<Point> {
+        let doc = value?.as_document()?;
+        Some(Point {
+            step: doc.get_i64("step").ok()?,
+            value: doc.get_f64("value").ok()?,
+            time: doc.get_datetime("time").ok().copied()?,
+        })
+    }
+}
+
+/// Orders doubles as MongoDB's `$min`, `$max` and sorts do: NaN below every
+/// number (and equal to itself), then the usual order.
+pub(crate) fn compare(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// What a bucket's summary says: its count and its first, last, lowest and
+/// highest points (the earliest of equal ones).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BucketSummary {
+    pub(crate) index: i64,
+    pub(crate) count: i64,
+    pub(crate) first: Point,
+    pub(crate) last: Point,
+    pub(crate) min: Point,
+    pub(crate) max: Point,
+}
+
+impl BucketSummary {
+    /// The summary of a bucket holding one point.
+    pub(crate) fn new(index: i64, point: Point) -> BucketSummary {
+        BucketSummary {
+            index,
+            count: 1,
+            first: point,
+            last: point,
+            min: point,
+            max: point,
+        }
+    }
+
+    /// The summary once `point` is appended.
+    pub(crate) fn add(&mut self, point: Point) {
+        self.count += 1;
+        self.last = point;
+        if compare(point.value, self.min.value).is_lt() {
+            self.min = point;
+        }
+        if compare(point.value, self.max.value).is_gt() {
+            self.max = point;
+        }
+    }
+
+    /// The summary of the points of a bucket.
+    pub(crate) fn of(index: i64, points: &Series) -> Option<BucketSummary> {
+        let mut at = (0..points.len()).map(|i| points.point(i));
+        let mut summary = BucketSummary::new(index, at.next()?);
+        at.for_each(|point| summary.add(point));
+        Some(summary)
+    }
+}
+
+/// The points one flush appends to one bucket: the bucket held `start`
+/// points before, and its summary is `summary` after.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Append {
+    pub(crate) key: String,
+    pub(crate) start: i64,
+    pub(crate) summary: BucketSummary,
+    pub(crate) points: Series,
+}
+
+/// The summary of a whole series, as the run document keeps it under the
+/// series' key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Summary {
+    pub(crate) count: i64,
+    pub(crate) first: f64,
+    pub(crate) last: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) sum: f64,
+    /// The last step.
+    pub(crate) step: i64,
+}
+
+impl Summary {
+    /// The summary of a series of one point.
+    pub(crate) fn new(step: i64, value: f64) -> Summary {
+        Summary {
+            count: 1,
+            first: value,
+            last: value,
+            min: value,
+            max: value,
+            sum: value,
+            step,
+        }
+    }
+
+    /// The summary once a point is appended.
+    pub(crate) fn add(&mut self, step: i64, value: f64) {
+        self.count += 1;
+        self.last = value;
+        self.step = step;
+        self.sum += value;
+        if compare(value, self.min).is_lt() {
+            self.min = value;
+        }
+        if compare(value, self.max).is_gt() {
+            self.max = value;
+        }
+    }
+
+    pub(crate) fn to_document(self) -> Document {
+        doc! {
+            "count": self.count,
+            "first": self.first,
+            "last": self.last,
+            "min": self.min,
+            "max": self.max,
+            "sum": self.sum,
+            "step": self.step,
+        }
+    }
+
+    /// Reads a summary back from a run document; `None` if `value` is not one.
+    pub(crate) fn from_bson(value: Option<&Bson>) -> Option<Summary> {
+        let doc = value?.as_document()?;
+        Some(Summary {
+            count: doc.get_i64("count").ok()?,
+            first: doc.get_f64("first").ok()?,
+            last: doc.get_f64("last").ok()?,
+            min: doc.get_f64("min").ok()?,
+            max: doc.get_f64("max").ok()?,
+            sum: doc.get_f64("sum").ok()?,
+            step: doc.get_i64("step").ok()?,
+        })
+    }
+}
+
+/// One bucket of a run's series, whole: what [`Experiment::series_buckets`]
+/// reads and [`Experiment::put_series_buckets`] writes, to copy a run's
+/// series from one store to another.
+///
+/// [`Experiment::series_buckets`]: crate::Experiment::series_buckets
+/// [`Experiment::put_series_buckets`]: crate::Experiment::put_series_buckets
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesBucket {
+    /// The series' key in the run document.
+    pub key: String,
+    /// The bucket's number in its series: it holds the series' points
+    /// number `index * 1000` to `index * 1000 + 999`.
+    pub index: i64,
+    /// Its points, in step order.
+    pub points: Series,
+}
+
+/// Checks that a bucket's points can be stored: steps increasing, columns
+/// of equal length, at most [`BUCKET_POINTS`] points.
+pub(crate) fn check_bucket(bucket: &SeriesBucket) -> Result<BucketSummary, crate::Error> {
+    let points = &bucket.points;
+    let invalid = |reason: &str| crate::Error::InvalidValue {
+        key: bucket.key.clone(),
+        reason: format!("bucket {}: {reason}", bucket.index),
+    };
+    if points.steps.len() != points.values.len() || points.steps.len() != points.times.len() {
+        return Err(invalid("steps, values and times differ in length"));
+    }
+    if points.len() as i64 > BUCKET_POINTS {
+        return Err(invalid("more than 1000 points"));
+    }
+    if bucket.index < 0 {
+        return Err(invalid("a negative bucket number"));
+    }
+    if points.steps.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(invalid("steps must increase"));
+    }
+    BucketSummary::of(bucket.index, points).ok_or_else(|| invalid("no point"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_is_the_smallest_value_as_in_mongodb() {
+        let mut summary = Summary::new(0, 1.0);
+        summary.add(1, f64::NAN);
+        summary.add(2, f64::INFINITY);
+        summary.add(3, f64::NEG_INFINITY);
+        assert!(summary.min.is_nan());
+        assert_eq!(summary.max, f64::INFINITY);
+        assert!(summary.sum.is_nan());
+        assert_eq!(
+            (summary.count, summary.step, summary.last),
+            (4, 3, f64::NEG_INFINITY)
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The packed form of appended points, in the embedded store's write log
+//! and the MongoDB store's outage journal: a flush's points cost a few
+//! `memcpy`s to log instead of a BSON array element (and its index key)
+//! each.
+//!
+//! An append is, little-endian: the key's length (u32) and UTF-8 bytes; the
+//! bucket's index, count before the append, and the summary after it (count,
+//! then first, last, min, max as step i64, value f64, time i64); the number of points
+//! `n` (u32); then `n` steps (i64), `n` values (f64) and `n` times (i64
+//! milliseconds). Appends follow each other.
+
+use anyhow::Context as _;
+use bson::DateTime;
+
+use super::{Append, BucketSummary, Point, Series};
+
+/// Appends the packed form of `appends` to `out`.
+pub(crate) fn pack(appends: &[Append], out: &mut Vec<u8>) {
+    for append in appends {
+        let points = &append.points;
+        out.extend_from_slice(&(append.key.len() as u32).to_le_bytes());
+        out.extend_from_slice(append.key.as_bytes());
+        let summary = &append.summary;
+        for number in [summary.index, append.start, summary.count] {
+            out.extend_from_slice(&number.to_le_bytes());
+        }
+        for point in [summary.first, summary.last, summary.min, summary.max] {
+            out.extend_from_slice(&point.step.to_le_bytes());
+            out.extend_from_slice(&point.value.to_le_bytes());
+            out.extend_from_slice(&point.time.timestamp_millis().to_le_bytes());
+        }
+        out.extend_from_slice(&(points.len() as u32).to_le_bytes());
+        points
+            .steps
+            .iter()
+            .for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
+        points
+            .values
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        points
+            .times
+            .iter()
+            .for_each(|t| out.extend_from_slice(&t.timestamp_millis().to_le_bytes()));
+    }
+}
+
+/// Reads back what [`pack`] wrote.
+pub(crate) fn unpack(mut bytes: &[u8]) -> anyhow::Result<Vec<Append>> {
+    let mut appends = Vec::new();
+    while !bytes.is_empty() {
+        let key_len = u32::from_le_bytes(take(&mut bytes)?) as usize;
+        let key = std::str::from_utf8(take_slice(&mut bytes, key_len)?)
+            .context("a packed series key is not UTF-8")?
+            .to_owned();
+        let index = i64::from_le_bytes(take(&mut bytes)?);
+        let start = i64::from_le_bytes(take(&mut bytes)?);
+        let count = i64::from_le_bytes(take(&mut bytes)?);
+        let mut points = [Point {
+            step: 0,
+            value: 0.0,
+            time: DateTime::from_millis(0),
+        }; 4];
+        for point in &mut points {
+            point.step = i64::from_le_bytes(take(&mut bytes)?);
+            point.value = f64::from_le_bytes(take(&mut bytes)?);
+            point.time = DateTime::from_millis(i64::from_le_bytes(take(&mut bytes)?));
+        }
+        let n = u32::from_le_bytes(take(&mut bytes)?) as usize;
+        let mut series = Series {
+            steps: Vec::with_capacity(n),
+            values: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+        };
+        for _ in 0..n {
+            series.steps.push(i64::from_le_bytes(take(&mut bytes)?));
+        }
+        for _ in 0..n {
+            series.values.push(f64::from_le_bytes(take(&mut bytes)?));
+        }
+        for _ in 0..n {
+            series
+                .times
+                .push(DateTime::from_millis(i64::from_le_bytes(take(&mut bytes)?)));
+        }
+        let [first, last, min, max] = points;
+        appends.push(Append {
+            key,
+            start,
+            summary: BucketSummary {
+                index,
+                count,
+                first,
+                last,
+                min,
+                max,
+            },
+            points: series,
+        });
+    }
+    Ok(appends)
+}
+
+fn take<const N: usize>(bytes: &mut &[u8]) -> anyhow::Result<[u8; N]> {
+    let slice = take_slice(bytes, N)?;
+    let mut out = [0; N];
+    out.copy_from_slice(slice);
+    Ok(out)
+}
+
+fn take_slice<'b>(bytes: &mut &'b [u8], n: usize) -> anyhow::Result<&'b [u8]> {
+    anyhow::ensure!(bytes.len() >= n, "packed series points are truncated");
+    let (head, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Ok(head)
+}
+
+/// Packs little-endian numbers into a blob: the embedded store's columns.
+pub(crate) fn blob<T: Copy>(items: &[T], bytes: impl Fn(T) -> [u8; 8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() * 8);
+    for &item in items {
+        out.extend_from_slice(&bytes(item));
+    }
+    out
+}
+
+/// Reads a blob of little-endian 8-byte numbers.
+pub(crate) fn unblob<T>(bytes: &[u8], read: impl Fn([u8; 8]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(8)
+        .map(|chunk| {
+            let mut eight = [0; 8];
+            eight.copy_from_slice(chunk);
+            read(eight)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_round_trip() {
+        let mut points = Series::default();
+        points.push(7, f64::NAN, DateTime::from_millis(5));
+        points.push(8, -1.5, DateTime::from_millis(6));
+        let append = Append {
+            key: "metrics.loss".into(),
+            start: 3,
+            summary: BucketSummary::of(2, &points).unwrap(),
+            points,
+        };
+        let mut bytes = Vec::new();
+        pack(&[append.clone(), append.clone()], &mut bytes);
+        let back = unpack(&bytes).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].key, append.key);
+        assert_eq!(back[1].points.steps, [7, 8]);
+        assert!(back[1].points.values[0].is_nan());
+        assert!(unpack(&bytes[..bytes.len() - 1]).is_err());
+    }
+}
