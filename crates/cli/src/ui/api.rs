@@ -207,8 +207,9 @@ impl Api {
         Ok(run_json(run))
     }
 
-    /// `{"steps", "values", "times"}`: the M4 sample of a series (or of a
-    /// numeric list stored with `push`) within `from..=to`.
+    /// `{"steps", "values", "times"}`: the M4 sample of a series
+    /// (`Experiment::series_sampled`), or of a numeric list stored with
+    /// `push`, within `from..=to`.
     fn series(&self, params: &Params) -> Result<Value, ApiError> {
         let experiment = self.experiment(params)?;
         let id = required(params, "id")?;
@@ -222,6 +223,13 @@ impl Api {
             (from, to) => Some(from.unwrap_or(i64::MIN)..=to.unwrap_or(i64::MAX)),
         };
         let run = find_run(&experiment, id)?;
+        if is_series(&run, key) {
+            let series = experiment
+                .series_sampled(id, key, columns, range)
+                .map_err(classify)?;
+            let times: Vec<i64> = series.times.iter().map(|t| t.timestamp_millis()).collect();
+            return Ok(points_json(series.steps, series.values, times));
+        }
         let list = match lookup(&run, key) {
             Some(Bson::Array(list)) => list,
             _ => {
@@ -238,11 +246,7 @@ impl Api {
                 ApiError::BadRequest(format!("{key:?} holds a list that is not all numbers"))
             })?;
         let points = sample::m4(&values, columns, range);
-        Ok(json!({
-            "steps": points.steps,
-            "values": points.values.into_iter().map(ejson::double).collect::<Vec<_>>(),
-            "times": [],
-        }))
+        Ok(points_json(points.steps, points.values, Vec::new()))
     }
 
     /// `[{"key", "types", "runs"}]`: the dotted keys of (up to
@@ -284,6 +288,24 @@ fn find_run(experiment: &Experiment, id: &str) -> Result<Document, ApiError> {
                 experiment.name()
             ))
         })
+}
+
+/// Whether `key` is one of the run's series (listed in `_yamlett.series`).
+fn is_series(run: &Document, key: &str) -> bool {
+    run.get_document("_yamlett")
+        .ok()
+        .and_then(|meta| meta.get_array("series").ok())
+        .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(key)))
+}
+
+/// `{"steps", "values", "times"}`: values in the one non-finite encoding,
+/// times in milliseconds since the Unix epoch (empty for a pushed list).
+fn points_json(steps: Vec<i64>, values: Vec<f64>, times: Vec<i64>) -> Value {
+    json!({
+        "steps": steps,
+        "values": values.into_iter().map(ejson::double).collect::<Vec<_>>(),
+        "times": times,
+    })
 }
 
 /// A run as the page receives it: its status decided by [`status`].

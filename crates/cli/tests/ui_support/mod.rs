@@ -137,7 +137,8 @@ fn unchunk(mut body: &str) -> String {
 pub const SCRIPT: &str = "<script>window.__pwned = 1</script>";
 pub const IMG: &str = "<img src=x onerror=\"window.__pwned = 2\">";
 
-/// Three runs in `experiment`: `alpha` (finished, a 500-step loss, an
+/// Three runs in `experiment`: `alpha` (finished, a 500-step pushed loss,
+/// a 5,000-point logged series `metrics.acc` with a dip and NaNs, an
 /// artifact), `beta` (finished, a loss that goes NaN) and `evil` (running,
 /// parameters holding markup).
 pub fn seed(uri: &str, experiment: &str) -> anyhow::Result<()> {
@@ -154,6 +155,17 @@ pub fn seed(uri: &str, experiment: &str) -> anyhow::Result<()> {
             )?;
         }
         alpha.store_artifact("model", &vec![0.5_f32, -1.25, 3.0])?;
+    }
+    {
+        let _guard = alpha.enter();
+        for step in 0..5000 {
+            let value = match step {
+                1234 => -7.0,
+                4000..=4099 => f64::NAN,
+                _ => (step as f64 * 0.01).sin(),
+            };
+            alpha.log("metrics.acc", value)?;
+        }
     }
     alpha.finish()?;
     let beta = open("beta")?;
