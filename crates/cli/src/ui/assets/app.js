@@ -99,7 +99,7 @@
   function go(href) { history.pushState(null, '', href); route(); }
   window.addEventListener('popstate', route);
   function setCrumbs(parts) {
-    crumbs.replaceChildren(...parts.flatMap((p, i) => [i ? el('span', { class: 'sep', text: '›' }) : null, p]));
+    crumbs.replaceChildren(...parts.flatMap((p, i) => (i ? [el('span', { class: 'sep', text: '›' }), p] : [p])));
   }
   function route() {
     token++;
@@ -172,8 +172,8 @@
     const pager = el('div', { class: 'pager' });
     const picker = el('div', { class: 'picker' });
     const pickerSearch = el('input', { placeholder: 'search keys', class: 'filter' });
-    const pickerPanel = el('details', { class: 'panel', ontoggle: () => pickerPanel.open && loadKeys().then(drawPicker) }, el('summary', { text: 'Columns' }), pickerSearch, picker);
-    const groupPanel = el('details', { class: 'panel', open: !!s.group }, el('summary', { text: 'Group by' }));
+    const pickerPanel = el('details', { class: 'panel', id: 'columns-panel', ontoggle: () => pickerPanel.open && loadKeys().then(drawPicker) }, el('summary', { text: 'Columns' }), pickerSearch, picker);
+    const groupPanel = el('details', { class: 'panel', id: 'group-panel', open: !!s.group }, el('summary', { text: 'Group by' }));
     view.append(el('h1', { text: name }),
       el('div', { class: 'toolbar' }, filter, el('button', { onclick: apply }, 'Apply'), compare, summary),
       error, pickerPanel, groupPanel, el('div', { class: 'table-wrap' }, table), pager);
@@ -225,14 +225,18 @@
       if (page.runs.some((r) => get(r, '_yamlett.status') === 'running')) timer = setTimeout(() => t === token && load(), POLL_MS);
     }
     function defaultColumns(runs) {
-      const seen = new Map();
-      for (const r of runs) for (const [k, v] of leaves(r)) {
-        if (k === '_id' || k.startsWith('_yamlett.') || isArtifact(v) || Array.isArray(v)) continue;
-        seen.set(k, (seen.get(k) || 0) + 1);
+      // Scalars, metrics first; of a series' summary only its last value.
+      const seen = new Set();
+      for (const r of runs) {
+        const series = get(r, '_yamlett.series');
+        const under = (k) => Array.isArray(series) && series.some((x) => k.startsWith(x + '.') && k !== x + '.last');
+        for (const [k, v] of leaves(r)) {
+          if (k === '_id' || k.startsWith('_yamlett.') || isArtifact(v) || Array.isArray(v) || under(k)) continue;
+          seen.add(k);
+        }
       }
-      const all = [...seen.keys()];
       const rank = (k) => (k.startsWith('metrics.') ? 0 : k.startsWith('params.') ? 1 : 2);
-      return all.sort((a, b) => rank(a) - rank(b)).slice(0, 8);
+      return [...seen].sort((a, b) => rank(a) - rank(b)).slice(0, 10);
     }
     function header(label, key) {
       const arrow = s.sortKey === key ? (s.sortDir === 1 ? ' ▲' : ' ▼') : '';

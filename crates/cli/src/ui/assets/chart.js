@@ -61,7 +61,15 @@
     }
 
     // lines: [{ label, color, steps, values (numbers, NaN kept), times (ms) }]
-    setData(lines) { this.lines = lines; this.draw(); }
+    setData(lines) {
+      this.lines = lines;
+      // What the chart holds, for tests and for the curious (devtools).
+      const steps = lines.flatMap((l) => (l.steps.length ? [l.steps[0], l.steps[l.steps.length - 1]] : []));
+      this.canvas.dataset.lines = String(lines.length);
+      this.canvas.dataset.first = steps.length ? String(Math.min(...steps)) : '';
+      this.canvas.dataset.last = steps.length ? String(Math.max(...steps)) : '';
+      this.draw();
+    }
     setMode(x, y, smooth) { this.x = x; this.y = y; this.smooth = smooth; this.draw(); }
     // Columns worth asking the server for: one per device pixel of plot width.
     columns() { return Math.max(50, Math.round((this.canvas.clientWidth || 600) - PAD.left - PAD.right)); }
