@@ -7,50 +7,11 @@
 mod common;
 mod ui_support;
 
-use std::ffi::OsStr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-use headless_chrome::{Browser, LaunchOptions, Tab};
-use ui_support::{seed, target_dir, Dashboard, IMG, SCRIPT};
-
-/// The system's Chromium; a clear failure when it is not installed.
-fn chromium() -> PathBuf {
-    for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
-        if std::path::Path::new(path).exists() {
-            return PathBuf::from(path);
-        }
-    }
-    panic!("Chromium is not installed: run `apt-get install -y chromium` (scripts/test.sh does)");
-}
-
-/// A headless Chromium with a fresh profile, its flags as root needs them,
-/// and nothing that reaches the network on its own.
-fn browser(profile: &tempfile::TempDir) -> Browser {
-    let args: Vec<&OsStr> = [
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(chromium()))
-        .headless(true)
-        .sandbox(false)
-        .window_size(Some((1400, 1000)))
-        .user_data_dir(Some(profile.path().to_path_buf()))
-        .args(args)
-        .idle_browser_timeout(Duration::from_secs(120))
-        .build()
-        .expect("launch options");
-    Browser::new(options).expect("start Chromium")
-}
+use headless_chrome::{Browser, Tab};
+use ui_support::{browser, seed, target_dir, Dashboard, IMG, SCRIPT};
 
 /// Evaluates `expression` until it is JSON-equal to `want` (10 s at most).
 fn wait_for(tab: &Tab, expression: &str, want: serde_json::Value) -> serde_json::Value {

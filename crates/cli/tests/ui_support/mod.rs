@@ -3,10 +3,14 @@
 //! runs the tests look at.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use headless_chrome::{Browser, LaunchOptions};
 
 use yamlett::bson::doc;
 use yamlett::Run;
@@ -217,4 +221,41 @@ pub fn target_dir() -> &'static Path {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("target/tmp has a parent")
+}
+
+/// The system's Chromium; a clear failure when it is not installed.
+pub fn chromium() -> PathBuf {
+    for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if std::path::Path::new(path).exists() {
+            return PathBuf::from(path);
+        }
+    }
+    panic!("Chromium is not installed: run `apt-get install -y chromium` (scripts/test.sh does)");
+}
+
+/// A headless Chromium with a fresh profile, its flags as root needs them,
+/// and nothing that reaches the network on its own.
+pub fn browser(profile: &tempfile::TempDir) -> Browser {
+    let args: Vec<&OsStr> = [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .headless(true)
+        .sandbox(false)
+        .window_size(Some((1400, 1000)))
+        .user_data_dir(Some(profile.path().to_path_buf()))
+        .args(args)
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .expect("launch options");
+    Browser::new(options).expect("start Chromium")
 }
