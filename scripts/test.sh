@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
+# The dashboard's browser tests drive the system's Chromium (they fail without it).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Chromium for the dashboard tests: apt-get install -y chromium chromium-driver" >&2
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null \
+    || { echo "cannot install Chromium: run 'apt-get update && apt-get install -y chromium' as root" >&2; exit 1; }
+fi
 source scripts/test-server.sh
 if [ -z "${YAMLETT_TEST_MONGODB_URI:-}" ]; then
   trap stop_test_server EXIT

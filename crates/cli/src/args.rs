@@ -43,6 +43,8 @@ pub enum Command {
     Gc(Gc),
     /// Replay the writes journaled during a MongoDB outage
     Sync(Sync),
+    /// Serve a read-only dashboard of the store in the browser
+    Ui(Ui),
 }
 
 /// `yamlett ls`
@@ -172,4 +174,16 @@ pub struct Sync {
     /// it) [default: --uri, else $YAMLETT_URI]
     #[arg(value_name = "URI")]
     pub target: Option<String>,
+}
+
+/// `yamlett ui`
+#[derive(Debug, Args)]
+pub struct Ui {
+    /// The address to listen on; anything but a loopback address makes the
+    /// runs readable from that network
+    #[arg(long, value_name = "H", default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port to listen on (0: a free one)
+    #[arg(long, value_name = "P", default_value_t = crate::ui::DEFAULT_PORT)]
+    pub port: u16,
 }

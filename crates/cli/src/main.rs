@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod failure;
 mod output;
+mod ui;
 
 use std::process::ExitCode;
 

@@ -32,6 +32,12 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Copy(args) => copy::run(&args),
         Command::Gc(args) => gc::run(&store_uri(uri), &args),
         Command::Sync(args) => sync::run(args.target.or(uri).as_deref()),
+        Command::Ui(args) => {
+            let uri = store_uri(uri);
+            existing_store(&uri)?;
+            crate::ui::serve(Some(&uri), &args.host, args.port)
+                .map_err(|err| Failure::Failed(format!("{err:#}")))
+        }
     }
 }
 

@@ -1,0 +1,410 @@
+//! The JSON API under `/api`: one function per endpoint, each taking the
+//! query string's parameters and answering a JSON value or an [`ApiError`].
+//! Documents are relaxed Extended JSON (see [`super::ejson`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+use yamlett::bson::{doc, Bson, Document};
+use yamlett::{Experiment, FindOptions};
+
+use super::ejson::{self, JsonError};
+use super::{keys, sample, status};
+
+/// The query string's parameters, decoded.
+pub type Params = HashMap<String, String>;
+
+/// Rows a runs page holds unless `limit` says otherwise, and at most.
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 1000;
+/// Columns a series is sampled to unless `columns` says otherwise, and at most.
+const DEFAULT_COLUMNS: usize = 1000;
+const MAX_COLUMNS: usize = 10_000;
+/// `/api/keys` reads at most this many runs: the column picker needs the
+/// keys runs have, not a scan of 100,000 documents on every page load.
+pub const KEYS_SAMPLE: u64 = 5000;
+
+/// Why a request got no answer, with the HTTP status it maps to.
+#[derive(Debug, PartialEq)]
+pub enum ApiError {
+    /// 400: the request is wrong (a bad filter, a missing parameter); the
+    /// message is the parser's or the query engine's.
+    BadRequest(String),
+    /// 404: no such experiment, run or series.
+    NotFound(String),
+    /// 500: the store failed (unreachable, I/O); never caused by the input.
+    Store(String),
+}
+
+impl ApiError {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::NotFound(_) => 404,
+            ApiError::Store(_) => 500,
+        }
+    }
+
+    /// The message shown to the user.
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::Store(m) => m,
+        }
+    }
+}
+
+impl From<JsonError> for ApiError {
+    fn from(err: JsonError) -> Self {
+        ApiError::BadRequest(err.0)
+    }
+}
+
+/// Sorts a library error into bad input (400), missing (404) or a store
+/// failure (500). The library's messages never hold a credential.
+fn classify(err: anyhow::Error) -> ApiError {
+    match err.downcast_ref::<yamlett::Error>() {
+        Some(
+            yamlett::Error::InvalidQuery(_)
+            | yamlett::Error::InvalidKey { .. }
+            | yamlett::Error::InvalidName { .. }
+            | yamlett::Error::InvalidValue { .. }
+            | yamlett::Error::Conflict { .. },
+        ) => ApiError::BadRequest(err.to_string()),
+        Some(yamlett::Error::NotFound { .. }) => ApiError::NotFound(err.to_string()),
+        _ => ApiError::Store(format!("{err:#}")),
+    }
+}
+
+/// The API over one store.
+pub struct Api {
+    uri: Option<String>,
+    /// Open experiment handles, by name: opening one per request would
+    /// repeat the store's lookups.
+    open: Mutex<HashMap<String, Experiment>>,
+}
+
+impl Api {
+    /// The API over the store at `uri` (default: the library's choice).
+    pub fn new(uri: Option<&str>) -> Api {
+        Api {
+            uri: uri.map(str::to_string),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Answers `GET /api/<endpoint>?<params>`.
+    pub fn handle(&self, endpoint: &str, params: &Params) -> Result<Value, ApiError> {
+        match endpoint {
+            "experiments" => self.experiments(),
+            "runs" => self.runs(params),
+            "run" => self.run(params),
+            "series" => self.series(params),
+            "keys" => self.keys(params),
+            "aggregate" => self.aggregate(params),
+            _ => Err(ApiError::NotFound(format!(
+                "no API endpoint /api/{endpoint}"
+            ))),
+        }
+    }
+
+    fn names(&self) -> Result<Vec<String>, ApiError> {
+        match &self.uri {
+            Some(uri) => yamlett::experiments_in(uri),
+            None => yamlett::experiments(),
+        }
+        .map_err(classify)
+    }
+
+    /// The experiment named by the `experiment` parameter; 404 (naming the
+    /// experiments there are) when the store has none of that name.
+    fn experiment(&self, params: &Params) -> Result<Experiment, ApiError> {
+        let name = required(params, "experiment")?;
+        if let Some(open) = self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            return Ok(open.clone());
+        }
+        let names = self.names()?;
+        if !names.iter().any(|n| n == name) {
+            return Err(ApiError::NotFound(format!(
+                "experiment {name:?} not found; the store holds: {}",
+                if names.is_empty() {
+                    "no experiments".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        self.open_experiment(name)
+    }
+
+    fn open_experiment(&self, name: &str) -> Result<Experiment, ApiError> {
+        let mut builder = Experiment::builder().name(name);
+        if let Some(uri) = &self.uri {
+            builder = builder.uri(uri.clone());
+        }
+        let experiment = builder.open().map_err(classify)?;
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), experiment.clone());
+        Ok(experiment)
+    }
+
+    /// `[{"name", "runs", "last_modified"}]`, by name.
+    fn experiments(&self) -> Result<Value, ApiError> {
+        let mut out = Vec::new();
+        for name in self.names()? {
+            let experiment = self.open_experiment(&name)?;
+            let summary = experiment
+                .aggregate([doc! { "$group": {
+                    "_id": null,
+                    "runs": { "$sum": 1 },
+                    "last": { "$max": "$_yamlett.last_modified_at" },
+                } }])
+                .map_err(classify)?;
+            let summary = summary.first();
+            let runs = summary.and_then(|s| number(s.get("runs"))).unwrap_or(0.0) as u64;
+            let last_modified = match summary.and_then(|s| s.get("last")) {
+                Some(Bson::DateTime(at)) => json!(at.try_to_rfc3339_string().ok()),
+                _ => Value::Null,
+            };
+            out.push(json!({ "name": name, "runs": runs, "last_modified": last_modified }));
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// `{"total", "runs"}`: one page of the matching runs, sorted and paged
+    /// by the store; `total` counts every match.
+    fn runs(&self, params: &Params) -> Result<Value, ApiError> {
+        let experiment = self.experiment(params)?;
+        let filter = ejson::parse_document("filter", optional(params, "filter"))?;
+        let sort = ejson::parse_document("sort", optional(params, "sort"))?;
+        let limit = integer(params, "limit", DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
+        let skip = integer(params, "skip", 0)?;
+        let mut options = FindOptions::new().limit(limit).skip(skip);
+        if !sort.is_empty() {
+            options = options.sort(sort);
+        }
+        if let Some(fields) = params.get("fields").filter(|f| !f.trim().is_empty()) {
+            options = options.projection(projection(fields)?);
+        }
+        let total = experiment.count(filter.clone()).map_err(classify)?;
+        let runs = experiment.find_with(filter, options).map_err(classify)?;
+        let runs: Vec<Value> = runs.into_iter().map(run_json).collect();
+        Ok(json!({ "total": total, "runs": runs }))
+    }
+
+    /// The run document; 404 when there is none with that id.
+    fn run(&self, params: &Params) -> Result<Value, ApiError> {
+        let experiment = self.experiment(params)?;
+        let run = find_run(&experiment, required(params, "id")?)?;
+        Ok(run_json(run))
+    }
+
+    /// `{"steps", "values", "times"}`: the M4 sample of a series
+    /// (`Experiment::series_sampled`), or of a numeric list stored with
+    /// `push`, within `from..=to`.
+    fn series(&self, params: &Params) -> Result<Value, ApiError> {
+        let experiment = self.experiment(params)?;
+        let id = required(params, "id")?;
+        let key = required(params, "key")?;
+        let columns =
+            (integer(params, "columns", DEFAULT_COLUMNS as u64)? as usize).clamp(1, MAX_COLUMNS);
+        let from = signed(params, "from")?;
+        let to = signed(params, "to")?;
+        let range = match (from, to) {
+            (None, None) => None,
+            (from, to) => Some(from.unwrap_or(i64::MIN)..=to.unwrap_or(i64::MAX)),
+        };
+        let run = find_run(&experiment, id)?;
+        if is_series(&run, key) {
+            let series = experiment
+                .series_sampled(id, key, columns, range)
+                .map_err(classify)?;
+            let times: Vec<i64> = series.times.iter().map(|t| t.timestamp_millis()).collect();
+            return Ok(points_json(series.steps, series.values, times));
+        }
+        let list = match lookup(&run, key) {
+            Some(Bson::Array(list)) => list,
+            _ => {
+                return Err(ApiError::NotFound(format!(
+                    "run {id:?} has no series or numeric list under {key:?}"
+                )))
+            }
+        };
+        let values: Vec<f64> = list
+            .iter()
+            .map(|v| number(Some(v)))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("{key:?} holds a list that is not all numbers"))
+            })?;
+        let points = sample::m4(&values, columns, range);
+        Ok(points_json(points.steps, points.values, Vec::new()))
+    }
+
+    /// `[{"key", "types", "runs"}]`: the dotted keys of (up to
+    /// [`KEYS_SAMPLE`] of) the experiment's runs.
+    fn keys(&self, params: &Params) -> Result<Value, ApiError> {
+        let experiment = self.experiment(params)?;
+        let runs = experiment
+            .find_with(doc! {}, FindOptions::new().limit(KEYS_SAMPLE))
+            .map_err(classify)?;
+        let stats = keys::key_stats(&runs);
+        Ok(Value::Array(
+            stats
+                .into_iter()
+                .map(|(key, s)| json!({ "key": key, "types": s.types, "runs": s.runs }))
+                .collect(),
+        ))
+    }
+
+    /// `[document, …]`: the pipeline's results.
+    fn aggregate(&self, params: &Params) -> Result<Value, ApiError> {
+        let experiment = self.experiment(params)?;
+        let pipeline = ejson::parse_pipeline(required(params, "pipeline")?)?;
+        let out = experiment.aggregate(pipeline).map_err(classify)?;
+        Ok(Value::Array(
+            out.into_iter()
+                .map(|d| ejson::to_json(Bson::Document(d)))
+                .collect(),
+        ))
+    }
+}
+
+fn find_run(experiment: &Experiment, id: &str) -> Result<Document, ApiError> {
+    experiment
+        .find_one(doc! { "_id": id })
+        .map_err(classify)?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "run {id:?} not found in experiment {:?}",
+                experiment.name()
+            ))
+        })
+}
+
+/// Whether `key` is one of the run's series (listed in `_yamlett.series`).
+fn is_series(run: &Document, key: &str) -> bool {
+    run.get_document("_yamlett")
+        .ok()
+        .and_then(|meta| meta.get_array("series").ok())
+        .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(key)))
+}
+
+/// `{"steps", "values", "times"}`: values in the one non-finite encoding,
+/// times in milliseconds since the Unix epoch (empty for a pushed list).
+fn points_json(steps: Vec<i64>, values: Vec<f64>, times: Vec<i64>) -> Value {
+    json!({
+        "steps": steps,
+        "values": values.into_iter().map(ejson::double).collect::<Vec<_>>(),
+        "times": times,
+    })
+}
+
+/// A run as the page receives it: its status decided by [`status`].
+fn run_json(mut run: Document) -> Value {
+    status::apply(&mut run);
+    ejson::to_json(Bson::Document(run))
+}
+
+/// The projection for `fields=a.b,c`: those keys, the id and what the
+/// status rule and the table need; a key under another chosen key is
+/// dropped (MongoDB refuses both `a` and `a.b`).
+fn projection(fields: &str) -> Result<Document, ApiError> {
+    let mut keys: Vec<&str> = status::STATUS_FIELDS.to_vec();
+    keys.extend(["_yamlett.created_at", "_yamlett.last_modified_at"]);
+    for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        if field.starts_with('$') || field.split('.').any(str::is_empty) {
+            return Err(ApiError::BadRequest(format!(
+                "fields: {field:?} is not a dotted key"
+            )));
+        }
+        keys.push(field);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut projection = doc! { "_id": 1 };
+    for key in &keys {
+        let covered = keys.iter().any(|other| {
+            key.len() > other.len() && key.starts_with(other) && key.as_bytes()[other.len()] == b'.'
+        });
+        if !covered && *key != "_id" {
+            projection.insert(*key, 1);
+        }
+    }
+    Ok(projection)
+}
+
+/// The value at a dotted key (`metrics.loss`), through sub-documents.
+fn lookup<'a>(doc: &'a Document, key: &str) -> Option<&'a Bson> {
+    let mut parts = key.split('.');
+    let mut value = doc.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_document()?.get(part)?;
+    }
+    Some(value)
+}
+
+fn number(value: Option<&Bson>) -> Option<f64> {
+    match value? {
+        Bson::Double(v) => Some(*v),
+        Bson::Int32(v) => Some(f64::from(*v)),
+        Bson::Int64(v) => Some(*v as f64),
+        _ => None,
+    }
+}
+
+fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("missing parameter `{name}`")))
+}
+
+fn optional<'a>(params: &'a Params, name: &str) -> &'a str {
+    params.get(name).map(String::as_str).unwrap_or("")
+}
+
+fn integer(params: &Params, name: &str, default: u64) -> Result<u64, ApiError> {
+    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "`{name}` must be a non-negative integer, not {text:?}"
+            ))
+        }),
+    }
+}
+
+fn signed(params: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            ApiError::BadRequest(format!("`{name}` must be an integer step, not {text:?}"))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_keeps_what_the_table_needs_without_collisions() {
+        let p = projection("params.C, _yamlett,metrics.f1").unwrap();
+        assert_eq!(
+            p,
+            doc! { "_id": 1, "_yamlett": 1, "metrics.f1": 1, "params.C": 1 }
+        );
+        assert!(matches!(projection("$where"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(projection("a..b"), Err(ApiError::BadRequest(_))));
+    }
+}
