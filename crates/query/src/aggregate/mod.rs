@@ -21,11 +21,15 @@
 mod accumulators;
 mod bucket;
 mod bucket_auto;
+mod densify;
 mod facet;
+mod fill;
 mod granularity;
 mod group;
 mod lookup;
+mod partition;
 mod project;
+mod redact;
 mod replace;
 mod sample;
 mod sort_by_count;
@@ -233,6 +237,9 @@ static STAGES: &[(&str, StageParser)] = &[
     ("$lookup", lookup::parse_lookup),
     ("$unionWith", union::parse_union_with),
     ("$setWindowFields", window::parse_set_window_fields),
+    ("$redact", redact::parse_redact),
+    ("$fill", fill::parse_fill),
+    ("$densify", densify::parse_densify),
 ];
 
 /// A compiled aggregation pipeline.
@@ -409,3 +416,5 @@ mod tests_accumulators;
 mod tests_stages;
 #[cfg(test)]
 mod tests_window;
+#[cfg(test)]
+mod tests_fill;

@@ -61,6 +61,14 @@ use ops::OpDef;
 pub(crate) use path::{split_path as path_segments, FieldPath};
 use special::SpecialForm;
 pub(crate) use summation::Summation;
+pub(crate) use date::Unit as DateUnit;
+
+/// `amount` calendar `unit`s after a date in UTC, as `$dateAdd` computes
+/// it (for `$densify`'s steps); an error past what a BSON date holds.
+pub(crate) fn date_add(ms: i64, unit: DateUnit, amount: i64) -> QueryResult<i64> {
+    let sum = date::arith::add(ms, unit, amount, &date::zone::Zone::Utc)?;
+    i64::try_from(sum).map_err(|_| QueryError::new("$densify: a date step overflows"))
+}
 
 /// The value of an expression: `None` is "missing".
 pub(crate) type Value<'a> = Option<Cow<'a, Bson>>;
