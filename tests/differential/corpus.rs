@@ -797,9 +797,6 @@ fn runs() -> Suite {
         doc! { "$project": {
             "s": { "$sum": [2_i64, dec("1.5"), 0.5] },
             "a": { "$avg": [0.5, dec("1.5")] },
-            // Correctly rounded: plain double adds give 0.6000000000000001.
-            "d": { "$sum": [0.1, 0.2, 0.3] },
-            "tenth": { "$sum": [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1] },
         } },
     ]));
     Suite {
@@ -834,6 +831,21 @@ fn runs_deviations() -> Vec<Deviation> {
             manual: "$sum: the larger of the input types determines the result type (integer -> long -> double -> decimal)",
             reason: "the server narrows a sum of longs to an int",
             expected: Expected::Docs(vec![doc! { "_id": null, "sl": 8_i64 }]),
+        },
+        Deviation {
+            case: agg(vec![
+                doc! { "$match": { "_id": "r1" } },
+                doc! { "$project": {
+                    "d": { "$sum": [0.1, 0.2, 0.3] },
+                    "tenth": { "$sum": [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1] },
+                    "mean": { "$avg": [0.1, 0.2, 0.3] },
+                } },
+            ]),
+            manual: "$sum/$avg (MongoDB 8.0, accumulator_sum.cpp and util/summation.h): doubles are added as a double-double (2Sum and Fast2Sum keep the rounding error), so the result is the double nearest the exact sum of the inputs",
+            reason: "the server adds the doubles one by one, rounding each time (0.6000000000000001, 0.9999999999999999)",
+            expected: Expected::Docs(vec![
+                doc! { "_id": "r1", "d": 0.6, "tenth": 1.0, "mean": 0.6 / 3.0 },
+            ]),
         },
         Deviation {
             case: agg(vec![

@@ -261,16 +261,16 @@ pub(super) fn parse_densify(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn S
         QueryError::new("BSON field '$densify.range' is missing but a required field")
     })?;
     let path = path_segments(&field)?;
+    // The server compares the names as strings (`starts_with`), not paths.
     for p in &partition_fields {
-        let segments = path_segments(p)?;
-        let (short, long) = if segments.len() <= path.len() {
-            (&segments, &path)
-        } else {
-            (&path, &segments)
-        };
-        if long.starts_with(short) {
+        if p.starts_with(field.as_str()) {
             return Err(QueryError::new(format!(
-                "Cannot densify field '{field}' that is also or inside a partition field ('{p}')"
+                "partitionByFields '{p}' cannot include field '{field}' that is being densified."
+            )));
+        }
+        if field.starts_with(p.as_str()) {
+            return Err(QueryError::new(format!(
+                "field '{field}' that is being densified cannot include partitionByFields '{p}'."
             )));
         }
     }
@@ -325,9 +325,10 @@ fn parse_range(range: &Document, partitioned: bool) -> QueryResult<(Step, Bounds
                 Num::Long(i) => Some(i),
                 Num::Double(f) if f.fract() == 0.0 && f < 9.2e18 => Some(f as i64),
                 Num::Double(_) => None,
-                Num::Decimal(_) => number.to_dec().ok().and_then(|d| {
-                    d.is_integer().then(|| d.trunc_to_i64()).flatten()
-                }),
+                Num::Decimal(_) => number
+                    .to_dec()
+                    .ok()
+                    .and_then(|d| d.is_integer().then(|| d.trunc_to_i64()).flatten()),
             };
             let amount = whole.ok_or_else(|| {
                 QueryError::new(
@@ -338,31 +339,30 @@ fn parse_range(range: &Document, partitioned: bool) -> QueryResult<(Step, Bounds
             Step::Date(amount, unit)
         }
     };
-    let bounds = match bounds {
-        Some(Bson::String(s)) if s == "full" => Bounds::Full,
-        Some(Bson::String(s)) if s == "partition" => {
-            if !partitioned {
-                return Err(QueryError::new(
-                    "one may not specify the bounds as 'partition' without specifying a \
+    let bounds =
+        match bounds {
+            Some(Bson::String(s)) if s == "full" => Bounds::Full,
+            Some(Bson::String(s)) if s == "partition" => {
+                if !partitioned {
+                    return Err(QueryError::new(
+                        "One cannot specify the bounds as 'partition' without specifying a \
                      non-empty array of partitionByFields. You may have meant to specify 'full' \
                      bounds.",
-                ));
+                    ));
+                }
+                Bounds::Partition
             }
-            Bounds::Partition
-        }
-        Some(Bson::Array(items)) => parse_explicit(items, &step)?,
-        Some(_) => {
-            return Err(QueryError::new(
+            Some(Bson::Array(items)) => parse_explicit(items, &step)?,
+            Some(_) => return Err(QueryError::new(
                 "the bounds in a range statement must be the string 'full', 'partition', or an \
                  ascending array of two numbers or two dates",
-            ))
-        }
-        None => {
-            return Err(QueryError::new(
-                "BSON field '$densify.range.bounds' is missing but a required field",
-            ))
-        }
-    };
+            )),
+            None => {
+                return Err(QueryError::new(
+                    "BSON field '$densify.range.bounds' is missing but a required field",
+                ))
+            }
+        };
     Ok((step, bounds))
 }
 
@@ -384,9 +384,9 @@ fn parse_explicit(items: &[Bson], step: &Step) -> QueryResult<Bounds> {
     };
     if !fits(lower) || !fits(upper) {
         return Err(match step {
-            Step::Number(_) => QueryError::new(
-                "Explicit bounds must be numeric when no 'unit' is given",
-            ),
+            Step::Number(_) => {
+                QueryError::new("Explicit bounds must be numeric when no 'unit' is given")
+            }
             Step::Date(..) => {
                 QueryError::new("Explicit bounds must be dates when a 'unit' is given")
             }

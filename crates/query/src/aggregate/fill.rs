@@ -88,7 +88,9 @@ impl Methods {
             let Some(expr) = &self.partition else {
                 return Ok(Bson::Null);
             };
-            let key = expr.eval(&env.ctx(doc))?.map_or(Bson::Null, Cow::into_owned);
+            let key = expr
+                .eval(&env.ctx(doc))?
+                .map_or(Bson::Null, Cow::into_owned);
             if matches!(key, Bson::Array(_)) {
                 return Err(QueryError::new(
                     "An expression used to partition cannot evaluate to value of type array",
@@ -106,8 +108,9 @@ impl Methods {
                 .collect::<QueryResult<Vec<_>>>()?;
             for (i, mut doc) in docs.into_iter().enumerate() {
                 for (output, column) in self.outputs.iter().zip(&columns) {
-                    let value = column.get(i).cloned().unwrap_or(Bson::Null);
-                    set_path(&mut doc, &output.path, value);
+                    if let Some(Some(value)) = column.get(i) {
+                        set_path(&mut doc, &output.path, value.clone());
+                    }
                 }
                 out.push(doc);
             }
@@ -115,8 +118,14 @@ impl Methods {
         Ok(out)
     }
 
-    /// One output's values over a sorted partition.
-    fn column(&self, output: &MethodOutput, docs: &[Document], env: &Env) -> QueryResult<Vec<Bson>> {
+    /// One output's values over a sorted partition (`None`: a gap left as
+    /// it is).
+    fn column(
+        &self,
+        output: &MethodOutput,
+        docs: &[Document],
+        env: &Env,
+    ) -> QueryResult<Vec<Option<Bson>>> {
         let values = docs
             .iter()
             .map(|doc| Ok(output.value.eval(&env.ctx(doc))?.map(Cow::into_owned)))
@@ -137,14 +146,16 @@ impl Methods {
     }
 }
 
-/// Each gap takes the last value before it; gaps before any value are null.
-pub(crate) fn locf(values: Vec<Option<Bson>>) -> Vec<Bson> {
-    let mut last = Bson::Null;
+/// Each gap takes the last value before it; gaps before any value stay
+/// as they are (`None`), as for the test server (null stays null,
+/// missing stays missing).
+pub(crate) fn locf(values: Vec<Option<Bson>>) -> Vec<Option<Bson>> {
+    let mut last: Option<Bson> = None;
     values
         .into_iter()
         .map(|value| {
             if !is_gap(value.as_ref()) {
-                last = value.unwrap_or(Bson::Null);
+                last = value;
             }
             last.clone()
         })
@@ -169,8 +180,11 @@ fn position(x: Option<&Bson>) -> QueryResult<Num> {
 
 /// Each gap between two values takes the point on the line between them
 /// at its `sortBy` position (`xs`); gaps before the first value or after
-/// the last are null. Values must be numbers.
-pub(crate) fn linear(xs: &[Option<Bson>], values: Vec<Option<Bson>>) -> QueryResult<Vec<Bson>> {
+/// the last stay as they are (`None`). Values must be numbers.
+pub(crate) fn linear(
+    xs: &[Option<Bson>],
+    values: Vec<Option<Bson>>,
+) -> QueryResult<Vec<Option<Bson>>> {
     let known: Vec<usize> = (0..values.len())
         .filter(|&i| !is_gap(values[i].as_ref()))
         .collect();
@@ -182,9 +196,9 @@ pub(crate) fn linear(xs: &[Option<Bson>], values: Vec<Option<Bson>>) -> QueryRes
             )));
         }
     }
-    let mut out: Vec<Bson> = values
+    let mut out: Vec<Option<Bson>> = values
         .iter()
-        .map(|v| v.clone().unwrap_or(Bson::Null))
+        .map(|v| v.clone().filter(|v| !is_gap(Some(v))))
         .collect();
     for pair in known.windows(2) {
         let (lo, hi) = (pair[0], pair[1]);
@@ -195,7 +209,7 @@ pub(crate) fn linear(xs: &[Option<Bson>], values: Vec<Option<Bson>>) -> QueryRes
         let (y0, y1) = (num(&values[lo]), num(&values[hi]));
         for (i, slot) in out.iter_mut().enumerate().take(hi).skip(lo + 1) {
             let x = position(xs[i].as_ref())?;
-            *slot = interpolate(x, (x0, y0), (x1, y1))?;
+            *slot = Some(interpolate(x, (x0, y0), (x1, y1))?);
         }
     }
     Ok(out)
@@ -243,7 +257,8 @@ pub(super) fn parse_fill(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stag
             type_name(Some(arg))
         )));
     };
-    let (mut sort_by, mut partition_by, mut partition_fields, mut output) = (None, None, None, None);
+    let (mut sort_by, mut partition_by, mut partition_fields, mut output) =
+        (None, None, None, None);
     for (field, value) in spec {
         match field.as_str() {
             "sortBy" => match value {
@@ -286,25 +301,27 @@ pub(super) fn parse_fill(arg: &Bson, ctx: &ParseCtx) -> QueryResult<Box<dyn Stag
             });
         }
         if let Some(value) = value {
-            values.insert(name.clone(), bson::bson!({ "$ifNull": [format!("${name}"), value.clone()] }));
+            values.insert(
+                name.clone(),
+                bson::bson!({ "$ifNull": [format!("${name}"), value.clone()] }),
+            );
         }
     }
-    let partition = match (partition_by, partition_fields) {
-        (Some(_), Some(_)) => {
-            return Err(QueryError::new(
+    let partition =
+        match (partition_by, partition_fields) {
+            (Some(_), Some(_)) => return Err(QueryError::new(
                 "Maximum one of 'partitionBy' and 'partitionByFields can be specified in '$fill'",
-            ))
-        }
-        (Some(expr), None) => Some(ctx.expr(expr)?),
-        (None, Some(fields)) => {
-            let mut key = Document::new();
-            for field in fields {
-                key.insert(field.clone(), format!("${field}"));
+            )),
+            (Some(expr), None) => Some(ctx.expr(expr)?),
+            (None, Some(fields)) => {
+                let mut key = Document::new();
+                for field in fields {
+                    key.insert(field.clone(), format!("${field}"));
+                }
+                Some(ctx.expr(&Bson::Document(key))?)
             }
-            Some(ctx.expr(&Bson::Document(key))?)
-        }
-        (None, None) => None,
-    };
+            (None, None) => None,
+        };
     let methods = if methods.is_empty() {
         None
     } else {

@@ -413,8 +413,8 @@ mod tests;
 #[cfg(test)]
 mod tests_accumulators;
 #[cfg(test)]
+mod tests_fill;
+#[cfg(test)]
 mod tests_stages;
 #[cfg(test)]
 mod tests_window;
-#[cfg(test)]
-mod tests_fill;

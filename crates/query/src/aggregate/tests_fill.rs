@@ -108,7 +108,10 @@ fn field(docs: &[Document], name: &str) -> Vec<Option<Bson>> {
 
 #[test]
 fn fill_value_keeps_the_order_and_fills_null_and_missing() {
-    let out = ok(series(), vec![doc! { "$fill": { "output": { "v": { "value": 0 } } } }]);
+    let out = ok(
+        series(),
+        vec![doc! { "$fill": { "output": { "v": { "value": 0 } } } }],
+    );
     let ids: Vec<_> = out.iter().map(|d| d.get_i32("_id").unwrap()).collect();
     assert_eq!(ids, [3, 1, 2, 4, 5, 6, 7]);
     let v = field(&out, "v");
@@ -116,7 +119,10 @@ fn fill_value_keeps_the_order_and_fills_null_and_missing() {
     assert_eq!(v[2], Some(Bson::Int32(0)));
     assert_eq!(v[1], Some(Bson::Int32(10)));
     // The value is an expression of the document.
-    let out = ok(series(), vec![doc! { "$fill": { "output": { "v": { "value": { "$multiply": ["$t", 100] } } } } }]);
+    let out = ok(
+        series(),
+        vec![doc! { "$fill": { "output": { "v": { "value": { "$multiply": ["$t", 100] } } } } }],
+    );
     assert_eq!(field(&out, "v")[0], Some(Bson::Int32(300)));
 }
 
@@ -124,15 +130,19 @@ fn fill_value_keeps_the_order_and_fills_null_and_missing() {
 fn fill_locf_carries_the_last_value_in_each_partition() {
     let out = ok(
         series(),
-        vec![doc! { "$fill": { "sortBy": { "t": 1 }, "partitionBy": "$g", "output": { "v": { "method": "locf" } } } }],
+        vec![
+            doc! { "$fill": { "sortBy": { "t": 1 }, "partitionBy": "$g", "output": { "v": { "method": "locf" } } } },
+        ],
     );
     // Partitions in key order, each sorted by t.
     let ids: Vec<_> = out.iter().map(|d| d.get_i32("_id").unwrap()).collect();
     assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(
         field(&out, "v"),
-        [10, 10, 10, 40, 40].map(|n| Some(Bson::Int32(n))).into_iter()
-            .chain([Some(Bson::Null), Some(Bson::Double(7.5))])
+        [10, 10, 10, 40, 40]
+            .map(|n| Some(Bson::Int32(n)))
+            .into_iter()
+            .chain([None, Some(Bson::Double(7.5))])
             .collect::<Vec<_>>()
     );
 }
@@ -141,7 +151,9 @@ fn fill_locf_carries_the_last_value_in_each_partition() {
 fn fill_linear_interpolates_between_neighbours() {
     let out = ok(
         series(),
-        vec![doc! { "$fill": { "sortBy": { "t": 1 }, "partitionByFields": ["g"], "output": { "v": { "method": "linear" } } } }],
+        vec![
+            doc! { "$fill": { "sortBy": { "t": 1 }, "partitionByFields": ["g"], "output": { "v": { "method": "linear" } } } },
+        ],
     );
     assert_eq!(
         field(&out, "v"),
@@ -150,9 +162,9 @@ fn fill_linear_interpolates_between_neighbours() {
             Some(Bson::Double(20.0)),
             Some(Bson::Double(30.0)),
             Some(Bson::Int32(40)),
-            // After the last value, and before the first: null.
-            Some(Bson::Null),
-            Some(Bson::Null),
+            // After the last value, and before the first: left as they are.
+            None,
+            None,
             Some(Bson::Double(7.5)),
         ]
     );
@@ -162,7 +174,10 @@ fn fill_linear_interpolates_between_neighbours() {
         doc! { "_id": 2, "t": date(DAY) },
         doc! { "_id": 3, "t": date(4 * DAY), "v": 8 },
     ];
-    let out = ok(docs, vec![doc! { "$fill": { "sortBy": { "t": 1 }, "output": { "v": { "method": "linear" } } } }]);
+    let out = ok(
+        docs,
+        vec![doc! { "$fill": { "sortBy": { "t": 1 }, "output": { "v": { "method": "linear" } } } }],
+    );
     assert_eq!(field(&out, "v")[1], Some(Bson::Double(2.0)));
 }
 
@@ -177,17 +192,27 @@ fn fill_refuses_bad_specifications() {
     };
     assert!(parse(doc! { "output": {} }).contains("at least one element"));
     assert!(parse(doc! { "output": { "v": { "method": "spline" } } }).contains("locf or linear"));
-    assert!(parse(doc! { "sortBy": { "t": 1 }, "output": { "v": { "method": "locf", "value": 1 } } })
-        .contains("not both"));
+    assert!(parse(
+        doc! { "sortBy": { "t": 1 }, "output": { "v": { "method": "locf", "value": 1 } } }
+    )
+    .contains("not both"));
     assert!(parse(doc! { "output": { "v": { "method": "locf" } } }).contains("sortBy"));
-    assert!(parse(doc! { "sortBy": { "t": 1, "u": 1 }, "output": { "v": { "method": "linear" } } })
-        .contains("exactly one field"));
+    assert!(parse(
+        doc! { "sortBy": { "t": 1, "u": 1 }, "output": { "v": { "method": "linear" } } }
+    )
+    .contains("exactly one field"));
     assert!(parse(doc! { "sortBy": { "t": 1 }, "partitionBy": "$g", "partitionByFields": ["g"], "output": { "v": { "value": 1 } } })
         .contains("Maximum one of"));
-    assert!(parse(doc! { "output": { "v": { "value": 1 } }, "bogus": 1 }).contains("unknown field"));
+    assert!(
+        parse(doc! { "output": { "v": { "value": 1 } }, "bogus": 1 }).contains("unknown field")
+    );
     // Linear fill of a non-number.
     let e = err(
-        vec![doc! { "t": 1, "v": "x" }, doc! { "t": 2 }, doc! { "t": 3, "v": 1 }],
+        vec![
+            doc! { "t": 1, "v": "x" },
+            doc! { "t": 2 },
+            doc! { "t": 3, "v": 1 },
+        ],
         vec![doc! { "$fill": { "sortBy": { "t": 1 }, "output": { "v": { "method": "linear" } } } }],
     );
     assert!(e.contains("numeric"), "{e}");
@@ -196,7 +221,9 @@ fn fill_refuses_bad_specifications() {
 // ---------------------------------------------------------------- $densify
 
 fn values(docs: &[Document], name: &str) -> Vec<Bson> {
-    docs.iter().map(|d| d.get(name).cloned().unwrap_or(Bson::Null)).collect()
+    docs.iter()
+        .map(|d| d.get(name).cloned().unwrap_or(Bson::Null))
+        .collect()
 }
 
 #[test]
@@ -207,11 +234,22 @@ fn densify_numbers_over_the_full_range() {
         doc! { "_id": 3, "x": 8 },
         doc! { "_id": 4 },
     ];
-    let out = ok(docs, vec![doc! { "$densify": { "field": "x", "range": { "step": 2, "bounds": "full" } } }]);
+    let out = ok(
+        docs,
+        vec![doc! { "$densify": { "field": "x", "range": { "step": 2, "bounds": "full" } } }],
+    );
     // Missing first (the sort), then the grid 1, 3, 5, 7 around 4 and 8.
     assert_eq!(
         values(&out, "x"),
-        [Bson::Null, 1.into(), 3.into(), 4.into(), 5.into(), 7.into(), 8.into()]
+        [
+            Bson::Null,
+            1.into(),
+            3.into(),
+            4.into(),
+            5.into(),
+            7.into(),
+            8.into()
+        ]
     );
     // Generated documents hold the field only.
     assert_eq!(out[2], doc! { "x": 3 });
@@ -221,10 +259,20 @@ fn densify_numbers_over_the_full_range() {
 #[test]
 fn densify_explicit_bounds_include_the_lower_and_exclude_the_upper() {
     let docs = vec![doc! { "_id": 1, "x": 0.5 }, doc! { "_id": 2, "x": 12 }];
-    let out = ok(docs, vec![doc! { "$densify": { "field": "x", "range": { "step": 2.5, "bounds": [0, 10] } } }]);
+    let out = ok(
+        docs,
+        vec![doc! { "$densify": { "field": "x", "range": { "step": 2.5, "bounds": [0, 10] } } }],
+    );
     assert_eq!(
         values(&out, "x"),
-        [Bson::Int32(0), Bson::Double(0.5), Bson::Double(2.5), Bson::Double(5.0), Bson::Double(7.5), Bson::Int32(12)]
+        [
+            Bson::Int32(0),
+            Bson::Double(0.5),
+            Bson::Double(2.5),
+            Bson::Double(5.0),
+            Bson::Double(7.5),
+            Bson::Int32(12)
+        ]
     );
 }
 
@@ -237,7 +285,9 @@ fn densify_partitions_and_dates() {
     ];
     let out = ok(
         docs.clone(),
-        vec![doc! { "$densify": { "field": "t", "partitionByFields": ["g"], "range": { "step": 1, "unit": "day", "bounds": "partition" } } }],
+        vec![
+            doc! { "$densify": { "field": "t", "partitionByFields": ["g"], "range": { "step": 1, "unit": "day", "bounds": "partition" } } },
+        ],
     );
     assert_eq!(
         out,
@@ -251,15 +301,23 @@ fn densify_partitions_and_dates() {
     );
     let full = ok(
         docs,
-        vec![doc! { "$densify": { "field": "t", "partitionByFields": ["g"], "range": { "step": 1, "unit": "day", "bounds": "full" } } }],
+        vec![
+            doc! { "$densify": { "field": "t", "partitionByFields": ["g"], "range": { "step": 1, "unit": "day", "bounds": "full" } } },
+        ],
     );
-    let b: Vec<_> = full.iter().filter(|d| d.get_str("g").ok() == Some("b")).map(|d| d.get("t").cloned().unwrap()).collect();
+    let b: Vec<_> = full
+        .iter()
+        .filter(|d| d.get_str("g").ok() == Some("b"))
+        .map(|d| d.get("t").cloned().unwrap())
+        .collect();
     assert_eq!(b, [date(0), date(DAY), date(2 * DAY), date(3 * DAY)]);
     // Calendar months, stepped one after another as the server does.
     let jan31 = 2_592_000_000_i64; // 1970-01-31
     let out = ok(
         vec![doc! { "t": date(jan31) }],
-        vec![doc! { "$densify": { "field": "t", "range": { "step": 1, "unit": "month", "bounds": [date(jan31), date(jan31 + 50 * DAY)] } } }],
+        vec![
+            doc! { "$densify": { "field": "t", "range": { "step": 1, "unit": "month", "bounds": [date(jan31), date(jan31 + 50 * DAY)] } } },
+        ],
     );
     assert_eq!(values(&out, "t"), [date(jan31), date(jan31 + 28 * DAY)]);
 }
@@ -273,11 +331,26 @@ fn densify_refuses_bad_input() {
             .message()
             .to_owned()
     };
-    assert!(parse(doc! { "field": "x", "range": { "step": 0, "bounds": "full" } }).contains("strictly positive"));
-    assert!(parse(doc! { "field": "x", "range": { "step": 1, "bounds": "partition" } }).contains("partitionByFields"));
-    assert!(parse(doc! { "field": "x", "range": { "step": 1, "bounds": [5, 1] } }).contains("Lower bound"));
-    assert!(parse(doc! { "field": "x", "range": { "step": 1.5, "unit": "day", "bounds": "full" } }).contains("whole number"));
-    assert!(parse(doc! { "field": "x", "partitionByFields": ["x"], "range": { "step": 1, "bounds": "full" } }).contains("partition field"));
+    assert!(
+        parse(doc! { "field": "x", "range": { "step": 0, "bounds": "full" } })
+            .contains("strictly positive")
+    );
+    assert!(
+        parse(doc! { "field": "x", "range": { "step": 1, "bounds": "partition" } })
+            .contains("partitionByFields")
+    );
+    assert!(
+        parse(doc! { "field": "x", "range": { "step": 1, "bounds": [5, 1] } })
+            .contains("Lower bound")
+    );
+    assert!(parse(
+        doc! { "field": "x", "range": { "step": 1.5, "unit": "day", "bounds": "full" } }
+    )
+    .contains("whole number"));
+    assert!(parse(
+        doc! { "field": "x", "partitionByFields": ["x"], "range": { "step": 1, "bounds": "full" } }
+    )
+    .contains("cannot include"));
     assert!(parse(doc! { "range": { "step": 1, "bounds": "full" } }).contains("field"));
     let e = err(
         vec![doc! { "x": "str" }],

@@ -55,13 +55,13 @@ use crate::path::RawDoc;
 use crate::{QueryError, QueryResult};
 
 pub(crate) use arith::{add_numbers, Num};
+pub(crate) use date::Unit as DateUnit;
 pub(crate) use decimal::Dec;
 pub use ops::type_name;
 use ops::OpDef;
 pub(crate) use path::{split_path as path_segments, FieldPath};
 use special::SpecialForm;
 pub(crate) use summation::Summation;
-pub(crate) use date::Unit as DateUnit;
 
 /// `amount` calendar `unit`s after a date in UTC, as `$dateAdd` computes
 /// it (for `$densify`'s steps); an error past what a BSON date holds.
