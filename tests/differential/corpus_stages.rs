@@ -1313,6 +1313,23 @@ fn fill() -> Suite {
 fn fill_deviations() -> Vec<Deviation> {
     let densify_order = || doc! { "$sort": { "g": 1, "t": 1, "_id": 1 } };
     vec![
+        // Two judgement calls of the previous round, settled from the source.
+        expect_error(
+            agg(vec![doc! { "$unset": ["level", "level"] }]),
+            "$unset builds an exclusion projection, whose parser refuses a path named twice: uassert(31250, \"Path collision at level\") in projection_ast's addNodeAtPathHelper (MongoDB 8.0)",
+            "the server accepts the repeated field",
+        ),
+        expect_docs(
+            agg(vec![
+                doc! { "$match": { "_id": { "$in": ["f4", "f5"] } } },
+                doc! { "$setWindowFields": { "sortBy": { "t": 1 }, "output": {} } },
+                doc! { "$project": { "t": 1 } },
+            ])
+            .ordered(),
+            "$setWindowFields with an empty output: MongoDB 8.0 accepts it (createFromBson checks no field count; the stage sorts by partitionBy and sortBy and computes nothing)",
+            "the server refuses an empty output",
+            vec![doc! { "_id": "f5", "t": 1 }, doc! { "_id": "f4", "t": 5 }],
+        ),
         expect_error(
             agg(vec![doc! { "$fill": { "output": { "v": { "method": "locf", "value": 1 } }, "sortBy": { "t": 1 } } }]),
             "$fill output: \"Each fill output specification must have exactly one of 'method' or 'value' fields, not both\" (MongoDB 8.0, document_source_fill.cpp, error 6050201)",

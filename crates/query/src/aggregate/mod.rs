@@ -277,9 +277,9 @@ impl Pipeline {
         Ok(Pipeline { stages })
     }
 
-    /// Runs the pipeline over the input documents, with no foreign
-    /// experiments.
-    #[cfg(test)]
+    /// Runs the pipeline over the input documents (the first error ends
+    /// the run). Stages that read other collections see empty ones; use
+    /// [`Pipeline::run_in`] to give them documents.
     pub fn run(&self, input: impl Iterator<Item = Document>) -> QueryResult<Vec<Document>> {
         self.run_in(input, &Env::default())
     }
