@@ -97,7 +97,7 @@
 //! ```
 //!
 //! Stages that read other collections (`$lookup`, `$unionWith`) find them
-//! in an [`advanced::Env`] the caller fills ([`Pipeline::foreign`] names
+//! in an [`advanced::Env`] the caller fills ([`Pipeline::foreign`](crate::Pipeline::foreign) names
 //! them, [`Pipeline::run_in`] runs with it). [`advanced`] also holds what a
 //! store needs to feed stored documents in raw BSON; ordinary use needs
 //! none of it.
@@ -131,18 +131,18 @@ pub use projection::Projection;
 pub use sort::SortSpec as Sort;
 pub use update::{Update, UpdateContext};
 
-/// What a store built on the engine needs besides the entry points; an
-/// application evaluating queries in memory needs none of it.
-///
-/// - [`Env`]: the documents of the other collections a pipeline reads
-///   (`$lookup`, `$unionWith`), by the names [`Pipeline::foreign`] gives.
-/// - [`GroupFeed`] and [`RawDoc`]: feeding stored documents to a leading
-///   `$group` ([`Pipeline::leading_group`]) and to filters in raw BSON,
-///   without decoding them first (the embedded store's fast path).
-/// - [`get_path`]: one value at a dotted path, without fanning out over
-///   arrays; [`type_name`]: a value's `$type` name, for error messages
-///   that match the server's.
 pub mod advanced {
+    //! What a store built on the engine needs besides the entry points; an
+    //! application evaluating queries in memory needs none of it.
+    //!
+    //! - [`Env`]: the documents of the other collections a pipeline reads
+    //!   (`$lookup`, `$unionWith`), by the names [`Pipeline::foreign`](crate::Pipeline::foreign) gives.
+    //! - [`GroupFeed`] and [`RawDoc`]: feeding stored documents to a leading
+    //!   `$group` ([`Pipeline::leading_group`](crate::Pipeline::leading_group)) and to filters in raw BSON,
+    //!   without decoding them first (the embedded store's fast path).
+    //! - [`get_path`]: one value at a dotted path, without fanning out over
+    //!   arrays; [`type_name`]: a value's `$type` name, for error messages
+    //!   that match the server's.
     pub use crate::aggregate::{Env, GroupFeed};
     pub use crate::expr::type_name;
     pub use crate::path::{get_path, RawDoc};

@@ -39,8 +39,8 @@ enum Bounds {
     Full,
     /// Each partition's smallest to largest value.
     Partition,
-    /// `[lower, upper)`.
-    Explicit(Bson, Bson),
+    /// `[lower, upper)` (boxed: two `Bson`s are large, the stage is parsed once).
+    Explicit(Box<(Bson, Bson)>),
 }
 
 /// The step between values: a positive number, or a whole number of
@@ -183,7 +183,7 @@ impl Densify {
                         .zip(known.last())
                         .map(|(l, h)| (((*l).clone(), (*h).clone()), true))
                 }
-                Bounds::Explicit(l, h) => Some(((l.clone(), h.clone()), false)),
+                Bounds::Explicit(range) => Some(((**range).clone(), false)),
             };
             let Some(((mut cursor, end), end_included)) = range else {
                 out.extend(docs);
@@ -397,5 +397,5 @@ fn parse_explicit(items: &[Bson], step: &Step) -> QueryResult<Bounds> {
             "Lower bound must not be greater than upper bound",
         ));
     }
-    Ok(Bounds::Explicit(lower.clone(), upper.clone()))
+    Ok(Bounds::Explicit(Box::new((lower.clone(), upper.clone()))))
 }
