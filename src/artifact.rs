@@ -21,7 +21,7 @@ pub(crate) fn load<T: DeserializeOwned>(
     run: &Document,
     key: &str,
 ) -> anyhow::Result<T> {
-    let reference = parse_reference(key, yamlett_query::get_path(run, key))?;
+    let reference = parse_reference(key, yamlett_query::advanced::get_path(run, key))?;
     let bytes =
         store
             .get_artifact(&reference.location)

@@ -121,7 +121,7 @@ impl Experiment {
         for (key, reference) in artifact::references(run) {
             let sha256 = reference.get_str("sha256").unwrap_or_default();
             let kept = current
-                .and_then(|current| yamlett_query::get_path(current, &key))
+                .and_then(|current| yamlett_query::advanced::get_path(current, &key))
                 .and_then(|value| match value {
                     Bson::Document(theirs) if theirs.get_str("sha256").ok() == Some(sha256) => {
                         theirs.get("location").cloned()

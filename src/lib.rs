@@ -37,8 +37,8 @@
 //! (`YAMLETT_URI`) names a `mongodb://` deployment or another directory.
 #![warn(missing_docs)]
 mod artifact;
-mod depth;
 mod copy;
+mod depth;
 mod error;
 mod experiment;
 mod find_options;

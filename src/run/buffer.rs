@@ -12,7 +12,7 @@ use std::ops::Bound;
 use bson::{doc, Bson, Document};
 
 use crate::Error;
-use yamlett_query::type_name;
+use yamlett_query::advanced::type_name;
 use yamlett_query::{Update, UpdateContext};
 
 /// One pending write at a key.

@@ -326,7 +326,7 @@ pub(super) fn check_document(doc: &Document, key: &str) -> Result<(), Error> {
                     key: key.to_owned(),
                     reason: format!(
                         "{path:?} holds a stored {}, not a document",
-                        yamlett_query::type_name(Some(other))
+                        yamlett_query::advanced::type_name(Some(other))
                     ),
                 })
             }

@@ -188,7 +188,7 @@ pub fn suite() -> Suite {
                 doc! { "$sort": { "_id": 1 } },
                 doc! { "$group": { "_id": null, "f": { "$first": { "$size": "$a" } } } },
             ]),
-            "$group evaluates each accumulator's expression on every document of the group, so an error on any document fails the query",
+            "$group evaluates each accumulator's expression on every document of the group, so an error on any document fails the query (MongoDB 8.0: the classic engine's group processor evaluates every accumulator's argument for each document before calling process, and SBE computes the arguments of its hash aggregation per row alike)",
             "the server only evaluates $first's expression on the first document",
             Expected::Error,
         ),
@@ -240,8 +240,8 @@ pub fn suite() -> Suite {
         deviation(
             // 200
             on("p0", bson!({ "$convert": { "input": { "$divide": [2, 3] }, "to": "string" } })),
-            "$toString: \"Converts a value to a string ... has the following syntax: { $convert: { input: <expression>, to: \"string\" } }\": both print the double alike",
-            "the server's $convert prints six digits (0.666667), its $toString all (0.6666666666666666)",
+            "$toString: \"Converts a value to a string ... has the following syntax: { $convert: { input: <expression>, to: \"string\" } }\": both print the double alike. The answer is MongoDB 8.0's: its performFormatDouble prints the shortest digits that read back as the same double (fmt::format(\"{}\")); servers whose conversion streamed the double through StringBuilder's \"%g\" printed six significant digits",
+            "the server's $convert prints six digits (0.666667), as the older servers did, its $toString all (0.6666666666666666)",
             Expected::Docs(vec![doc! { "_id": "p0", "r": "0.6666666666666666" }]),
         ),
     ];

@@ -10,7 +10,7 @@
 use bson::error::Result;
 use bson::{Bson, Document, RawArray, RawBsonRef, RawDocument};
 
-use yamlett_query::RawDoc;
+use yamlett_query::advanced::RawDoc;
 
 /// Decodes a whole document, with the query engine's raw walker (see
 /// [`RawDoc::decode`]); malformed bytes go the slow way, which says what is

@@ -15,11 +15,12 @@ use rusqlite::{Connection, Row};
 use super::decoder::Decoder;
 use super::{decode_raw as decode, invalid_query};
 use crate::FindOptions;
+use yamlett_query::advanced::Env;
 use yamlett_query::Filter;
+use yamlett_query::Pipeline;
 use yamlett_query::Projection;
 use yamlett_query::QueryError;
-use yamlett_query::SortSpec;
-use yamlett_query::{Env, Pipeline};
+use yamlett_query::Sort;
 
 /// How many matches a `find` decodes on its own before handing the rest to
 /// a second thread: starting the thread (tens of µs) costs more than it
@@ -74,7 +75,7 @@ fn matching_row<'r>(
 /// the server does.
 pub(super) struct FindQuery {
     filter: Filter,
-    sort: Option<SortSpec>,
+    sort: Option<Sort>,
     /// The top-level fields the sort reads (`metrics` for `metrics.f1`).
     sort_roots: Vec<String>,
     projection: Option<Projection>,
@@ -88,7 +89,7 @@ impl FindQuery {
     pub(super) fn parse(filter: &Document, options: &FindOptions) -> Result<FindQuery, QueryError> {
         Ok(FindQuery {
             filter: Filter::parse(filter)?,
-            sort: options.sort.as_ref().map(SortSpec::parse).transpose()?,
+            sort: options.sort.as_ref().map(Sort::parse).transpose()?,
             sort_roots: options.sort.as_ref().map(sort_roots).unwrap_or_default(),
             projection: options
                 .projection
@@ -172,7 +173,7 @@ impl FindQuery {
         &self,
         conn: &Connection,
         experiment: &str,
-        sort: &SortSpec,
+        sort: &Sort,
     ) -> anyhow::Result<Vec<Document>> {
         let mut docs = Vec::new();
         scan(conn, experiment, Some(&self.filter), |_, raw| {
@@ -193,7 +194,7 @@ impl FindQuery {
         &self,
         conn: &Connection,
         experiment: &str,
-        sort: &SortSpec,
+        sort: &Sort,
         keep: u64,
     ) -> anyhow::Result<Vec<Document>> {
         let keep = usize::try_from(keep).unwrap_or(usize::MAX);
@@ -254,7 +255,7 @@ fn sort_key(raw: &RawDocument, roots: &[String]) -> anyhow::Result<Document> {
 /// A match in the top-k heap, ordered by the sort and then by insertion
 /// order, which makes the result the same as a stable sort's.
 struct Ranked<'s> {
-    sort: &'s SortSpec,
+    sort: &'s Sort,
     seq: i64,
     /// The fields the sort reads (see [`sort_key`]).
     key: Document,
@@ -286,7 +287,7 @@ impl Eq for Ranked<'_> {}
 /// A compiled aggregation, planned for the scan: a leading `$match` is
 /// evaluated on the raw bytes, so runs it rejects are never decoded, and a
 /// `$group` right after it reads the runs' raw bytes too (see
-/// [`GroupFeed`](yamlett_query::GroupFeed)).
+/// [`GroupFeed`](yamlett_query::advanced::GroupFeed)).
 pub(super) struct AggregatePlan {
     /// The leading `$match`'s filter.
     filter: Option<Filter>,

@@ -25,9 +25,9 @@ use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use bson::{doc, Bson, DateTime, Document};
+use futures_util::TryStreamExt as _;
 use mongodb::error::ErrorKind;
 use mongodb::options::{UpdateModifications, UpdateOneModel, WriteModel};
-use futures_util::TryStreamExt as _;
 use mongodb::Collection;
 
 use super::outage::{apply_update, classify, Failure, DUPLICATE_KEY};
@@ -368,14 +368,16 @@ pub(super) fn put(
     run_id: &str,
     put: &[(SeriesBucket, BucketSummary)],
 ) -> anyhow::Result<()> {
-    shared.block_on(ensure_index(shared, experiment)).map_err(|failure| match failure {
-        Failure::Outage(reason) => crate::Error::Unreachable {
-            store: shared.location.clone(),
-            reason,
-        }
-        .into(),
-        Failure::Refused(err) => err,
-    })?;
+    shared
+        .block_on(ensure_index(shared, experiment))
+        .map_err(|failure| match failure {
+            Failure::Outage(reason) => crate::Error::Unreachable {
+                store: shared.location.clone(),
+                reason,
+            }
+            .into(),
+            Failure::Refused(err) => err,
+        })?;
     let collection = buckets(shared, experiment);
     shared
         .block_on(async {

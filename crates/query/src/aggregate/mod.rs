@@ -21,11 +21,15 @@
 pub(crate) mod accumulators;
 mod bucket;
 mod bucket_auto;
+mod densify;
 mod facet;
+mod fill;
 mod granularity;
 mod group;
 mod lookup;
+mod partition;
 mod project;
+mod redact;
 mod replace;
 mod sample;
 mod sort_by_count;
@@ -233,6 +237,9 @@ static STAGES: &[(&str, StageParser)] = &[
     ("$lookup", lookup::parse_lookup),
     ("$unionWith", union::parse_union_with),
     ("$setWindowFields", window::parse_set_window_fields),
+    ("$redact", redact::parse_redact),
+    ("$fill", fill::parse_fill),
+    ("$densify", densify::parse_densify),
 ];
 
 /// A compiled aggregation pipeline.
@@ -273,8 +280,9 @@ impl Pipeline {
         Ok(Pipeline { stages })
     }
 
-    /// Runs the pipeline over the input documents, with no foreign
-    /// experiments.
+    /// Runs the pipeline over the input documents (the first error ends
+    /// the run). Stages that read other collections see empty ones; use
+    /// [`Pipeline::run_in`] to give them documents.
     pub fn run(&self, input: impl Iterator<Item = Document>) -> QueryResult<Vec<Document>> {
         self.run_in(input, &Env::default())
     }
@@ -407,6 +415,8 @@ pub(crate) fn stage_names() -> Vec<&'static str> {
 mod tests;
 #[cfg(test)]
 mod tests_accumulators;
+#[cfg(test)]
+mod tests_fill;
 #[cfg(test)]
 mod tests_stages;
 #[cfg(test)]

@@ -117,6 +117,57 @@ impl Dec {
         })
     }
 
+    /// A finite double as the server's `Decimal128(double, kRoundTo34Digits)`
+    /// makes it (the Intel library's `binary64_to_bid128`): the exact value
+    /// with as few digits as that takes (2.5 is `25E-1`, 4.0 is `4E0`) when
+    /// they fit in 34, else rounded to 34 significant digits. A zero loses
+    /// its sign.
+    pub(crate) fn from_f64_exact(f: f64) -> QueryResult<Dec> {
+        if !f.is_finite() {
+            return Err(unsupported());
+        }
+        if f == 0.0 {
+            return Ok(Dec {
+                coefficient: 0,
+                exponent: 0,
+            });
+        }
+        // f = ±mantissa × 2^power, with an odd mantissa.
+        let bits = f.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1u64 << 52) - 1);
+        let (mut mantissa, mut power) = if biased == 0 {
+            (fraction, -1074)
+        } else {
+            (fraction | (1u64 << 52), biased - 1075)
+        };
+        let zeros = mantissa.trailing_zeros();
+        mantissa >>= zeros;
+        power += zeros as i32;
+        // m × 2^p = m × 2^p (p ≥ 0), or m × 5^-p × 10^p (p < 0).
+        let (multiplier, exponent) = if power >= 0 {
+            (
+                u32::try_from(power).ok().and_then(|p| 2i128.checked_pow(p)),
+                0,
+            )
+        } else {
+            (
+                u32::try_from(-power)
+                    .ok()
+                    .and_then(|p| 5i128.checked_pow(p)),
+                power,
+            )
+        };
+        let coefficient = multiplier.and_then(|m| m.checked_mul(i128::from(mantissa)));
+        match coefficient {
+            Some(c) if c < COEFF_LIMIT => Ok(Dec {
+                coefficient: if f < 0.0 { -c } else { c },
+                exponent,
+            }),
+            _ => Dec::from_f64_digits(f, 34),
+        }
+    }
+
     /// Rounds half-even to at most 34 digits, as IEEE decimal128 does.
     fn rounded(self) -> Dec {
         let Dec {

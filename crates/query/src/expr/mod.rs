@@ -40,6 +40,7 @@ mod special;
 mod stats;
 mod strings;
 mod substr;
+mod summation;
 mod switch;
 mod trim;
 mod vars;
@@ -61,6 +62,7 @@ pub use ops::type_name;
 use ops::OpDef;
 pub(crate) use path::{split_path as path_segments, FieldPath};
 use special::SpecialForm;
+pub(crate) use summation::Summation;
 
 /// The value of an expression: `None` is "missing".
 pub(crate) type Value<'a> = Option<Cow<'a, Bson>>;

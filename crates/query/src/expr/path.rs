@@ -203,8 +203,11 @@ fn walk_raw<'a>(doc: RawDoc<'_>, segments: &[String]) -> QueryResult<Value<'a>> 
     Ok(None)
 }
 
-/// A path applied to every element of an array: documents are looked into,
-/// nested arrays are walked with the same path, scalars are skipped.
+/// A path applied to every element of an array: documents are looked into
+/// and every other element is skipped, a nested array included, as the
+/// server's `ExpressionFieldPath::evaluatePathArray` does (unlike a query
+/// filter's path, which also looks into nested arrays' documents):
+/// `"$arr.m"` of `[[{m: 1}], {m: 2}, 3, {m: [4, 5]}]` is `[2, [4, 5]]`.
 fn walk_array(items: &[Bson], segments: &[String], depth: usize) -> QueryResult<Vec<Bson>> {
     if depth >= MAX_ARRAY_DEPTH {
         return Err(QueryError::new(
@@ -213,14 +216,10 @@ fn walk_array(items: &[Bson], segments: &[String], depth: usize) -> QueryResult<
     }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        match item {
-            Bson::Document(_) => {
-                if let Some(v) = walk(item, segments, depth + 1)? {
-                    out.push(v.into_owned());
-                }
+        if let Bson::Document(_) = item {
+            if let Some(v) = walk(item, segments, depth + 1)? {
+                out.push(v.into_owned());
             }
-            Bson::Array(inner) => out.push(Bson::Array(walk_array(inner, segments, depth + 1)?)),
-            _ => {}
         }
     }
     Ok(out)

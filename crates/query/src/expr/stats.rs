@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use bson::Bson;
 
-use super::arith::{add_numbers, Num};
+use super::summation::Summation;
 use super::Value;
 use crate::compare::compare;
 use crate::QueryResult;
@@ -31,45 +31,23 @@ fn operands<'v>(args: &'v [Value<'_>]) -> Vec<Option<&'v Bson>> {
     args.iter().map(|a| a.as_deref()).collect()
 }
 
-/// The numbers among the operands.
-fn numbers(args: &[Value<'_>]) -> Vec<Num> {
-    operands(args)
-        .into_iter()
-        .flatten()
-        .filter_map(Num::of)
-        .collect()
+/// The operands summed as the `$sum` and `$avg` accumulators sum them.
+fn summation(args: &[Value<'_>]) -> QueryResult<Summation> {
+    let mut total = Summation::default();
+    for value in operands(args).into_iter().flatten() {
+        total.add(value)?;
+    }
+    Ok(total)
 }
 
-/// `$sum`: 0 (an int) when there are no numbers; the type widens as `$add`'s does.
+/// `$sum`: 0 (an int) when there are no numbers.
 pub(crate) fn sum(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
-    let mut total = Num::Int(0);
-    for n in numbers(&args) {
-        total = add_numbers(total, n)?;
-    }
-    some(total.into_bson())
+    some(summation(&args)?.sum()?)
 }
 
 /// `$avg`: a double (a decimal if any number is one), null without numbers.
 pub(crate) fn avg(args: Vec<Value<'_>>) -> QueryResult<Value<'_>> {
-    let numbers = numbers(&args);
-    let Ok(count) = i64::try_from(numbers.len()) else {
-        return some(Bson::Null);
-    };
-    if count == 0 {
-        return some(Bson::Null);
-    }
-    let mut total = Num::Int(0);
-    for n in numbers {
-        total = add_numbers(total, n)?;
-    }
-    let mean = match total {
-        Num::Decimal(_) => {
-            let q = total.to_dec()?.div(Num::Long(count).to_dec()?)?;
-            Bson::Decimal128(q.to_decimal128()?)
-        }
-        _ => Bson::Double(total.to_f64() / count as f64),
-    };
-    some(mean)
+    some(summation(&args)?.mean()?)
 }
 
 /// `$min` (`keep == Less`) and `$max` (`keep == Greater`) in the MongoDB

@@ -8,7 +8,7 @@ use bson::{Bson, Document};
 use super::{Accumulator, AccumulatorSpec};
 use crate::aggregate::ParseCtx;
 use crate::compare::{compare, equality_key};
-use crate::expr::{add_numbers, type_name, Ctx, Expr, Num, Value};
+use crate::expr::{type_name, Ctx, Expr, Summation, Value};
 use crate::{QueryError, QueryResult};
 
 /// An accumulator of one expression: `{$sum: <expr>}`.
@@ -77,7 +77,7 @@ pub(super) fn parse_sum(
     arg: &Bson,
     ctx: &ParseCtx,
 ) -> QueryResult<Box<dyn AccumulatorSpec>> {
-    parse_unary(name, arg, ctx, || Box::new(Sum(Num::Int(0))), zero)
+    parse_unary(name, arg, ctx, || Box::new(Sum::default()), zero)
 }
 
 /// Parses `$avg`.
@@ -210,61 +210,32 @@ pub(super) fn parse_count(
     }
 }
 
-/// `$sum`: numbers only, widening int32 → int64 → double on overflow.
-#[derive(Debug)]
-struct Sum(Num);
+/// `$sum`: numbers only, summed as the server sums them (see
+/// [`Summation`]).
+#[derive(Debug, Default)]
+struct Sum(Summation);
 
 impl Accumulator for Sum {
     fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if let Some(n) = value.and_then(Num::of) {
-            self.0 = add_numbers(self.0, n)?;
-        }
-        Ok(())
+        value.map_or(Ok(()), |v| self.0.add(v))
     }
 
     fn result(&self) -> QueryResult<Bson> {
-        Ok(self.0.into_bson())
+        self.0.sum()
     }
 }
 
 /// `$avg`: a double, or a decimal if any input was one; null without numbers.
-#[derive(Debug)]
-struct Avg {
-    /// The running sum of the numeric inputs.
-    sum: Num,
-    /// How many numeric inputs there were.
-    count: i64,
-}
-
-impl Default for Avg {
-    fn default() -> Self {
-        Avg {
-            sum: Num::Int(0),
-            count: 0,
-        }
-    }
-}
+#[derive(Debug, Default)]
+struct Avg(Summation);
 
 impl Accumulator for Avg {
     fn add(&mut self, value: Option<&Bson>) -> QueryResult<()> {
-        if let Some(n) = value.and_then(Num::of) {
-            self.sum = add_numbers(self.sum, n)?;
-            self.count += 1;
-        }
-        Ok(())
+        value.map_or(Ok(()), |v| self.0.add(v))
     }
 
     fn result(&self) -> QueryResult<Bson> {
-        if self.count == 0 {
-            return Ok(Bson::Null);
-        }
-        match self.sum {
-            Num::Decimal(_) => {
-                let q = self.sum.to_dec()?.div(Num::Long(self.count).to_dec()?)?;
-                Ok(Bson::Decimal128(q.to_decimal128()?))
-            }
-            total => Ok(Bson::Double(total.to_f64() / self.count as f64)),
-        }
+        self.0.mean()
     }
 }
 
