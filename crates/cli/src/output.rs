@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 
 use comfy_table::{presets, Cell, ColumnConstraint, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
-use yamlett::bson::{Bson, DateTime, Document};
+use yamlett::bson::{DateTime, Document};
 use yamlett::Experiment;
 
 /// Whether stdout is a terminal (a person reads it) rather than a pipe or
@@ -20,19 +20,13 @@ pub fn stdout() -> BufWriter<StdoutLock<'static>> {
     BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
-/// The status a run is shown with. Every status displayed goes through
-/// here, so that the rule (today the stored `_yamlett.status`) is decided in
-/// one place.
+/// The status a run is shown with: the library's rule, so a `running` run
+/// whose process is gone shows `dead`. Every status displayed goes through
+/// here.
 pub fn status_of(experiment: &Experiment, run: &Document) -> String {
-    let _ = experiment;
-    match run
-        .get_document("_yamlett")
-        .ok()
-        .and_then(|meta| meta.get("status"))
-    {
-        Some(Bson::String(status)) => status.clone(),
-        _ => String::new(),
-    }
+    experiment
+        .status(run)
+        .map_or_else(String::new, |status| status.as_str().to_owned())
 }
 
 /// A time as people read it in a table: UTC, to the second.

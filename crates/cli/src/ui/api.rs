@@ -196,7 +196,7 @@ impl Api {
         }
         let total = experiment.count(filter.clone()).map_err(classify)?;
         let runs = experiment.find_with(filter, options).map_err(classify)?;
-        let runs: Vec<Value> = runs.into_iter().map(run_json).collect();
+        let runs: Vec<Value> = runs.into_iter().map(|run| run_json(&experiment, run)).collect();
         Ok(json!({ "total": total, "runs": runs }))
     }
 
@@ -204,7 +204,7 @@ impl Api {
     fn run(&self, params: &Params) -> Result<Value, ApiError> {
         let experiment = self.experiment(params)?;
         let run = find_run(&experiment, required(params, "id")?)?;
-        Ok(run_json(run))
+        Ok(run_json(&experiment, run))
     }
 
     /// `{"steps", "values", "times"}`: the M4 sample of a series
@@ -309,8 +309,8 @@ fn points_json(steps: Vec<i64>, values: Vec<f64>, times: Vec<i64>) -> Value {
 }
 
 /// A run as the page receives it: its status decided by [`status`].
-fn run_json(mut run: Document) -> Value {
-    status::apply(&mut run);
+fn run_json(experiment: &Experiment, mut run: Document) -> Value {
+    status::apply(experiment, &mut run);
     ejson::to_json(Bson::Document(run))
 }
 

@@ -1,19 +1,24 @@
-//! A run's status, decided in one place.
-//!
-//! Today the stored `_yamlett.status` is the answer; when the library gains
-//! its `RunStatus` rule (a `running` run whose process is gone is `dead`),
-//! only [`run_status`] changes.
+//! A run's status, decided in one place: the library's rule
+//! ([`Experiment::status`]), so a `running` run whose process is gone reads
+//! `dead` here as in `yamlett runs`.
 
 use yamlett::bson::Document;
+use yamlett::Experiment;
 
-/// The fields [`run_status`] reads: every projection the dashboard asks for
-/// includes them.
-pub const STATUS_FIELDS: &[&str] = &["_yamlett.status"];
+/// The fields the status rule reads (the stored status, the heartbeat and
+/// its interval, the writer's log on the embedded store): every projection
+/// the dashboard asks for includes them.
+pub const STATUS_FIELDS: &[&str] = &[
+    "_yamlett.status",
+    "_yamlett.heartbeat_at",
+    "_yamlett.heartbeat_s",
+    "_yamlett.write_log",
+];
 
 /// Writes [`run_status`] into the document's `_yamlett.status`, so the page
 /// shows the rule's answer rather than the stored word.
-pub fn apply(run: &mut Document) {
-    let status = run_status(run);
+pub fn apply(experiment: &Experiment, run: &mut Document) {
+    let status = run_status(experiment, run);
     if let Ok(meta) = run.get_document_mut("_yamlett") {
         meta.insert("status", status);
     }
@@ -21,10 +26,9 @@ pub fn apply(run: &mut Document) {
 
 /// The status the dashboard shows for a run document: `running`,
 /// `finished`, `failed`, `dead`, or `unknown` when the run has none.
-pub fn run_status(run: &Document) -> String {
-    run.get_document("_yamlett")
-        .ok()
-        .and_then(|meta| meta.get_str("status").ok())
-        .unwrap_or("unknown")
+pub fn run_status(experiment: &Experiment, run: &Document) -> String {
+    experiment
+        .status(run)
+        .map_or("unknown", |status| status.as_str())
         .to_string()
 }
