@@ -112,8 +112,10 @@ impl Record {
     }
 }
 
-/// Frames the record of an update and its series points, ready to
-/// append: the fields of [`Record`], borrowed.
+/// Frames the record of an update and its series points into `out`
+/// (emptied first), ready to append: the fields of [`Record`], borrowed.
+/// The writer passes the same buffer at every flush, so a flush allocates
+/// nothing here once the buffer has grown to a record's size.
 pub(super) fn frame(
     seq: i64,
     ticks: i64,
@@ -121,17 +123,19 @@ pub(super) fn frame(
     update: &Document,
     condition: &Document,
     appends: &[crate::series::Append],
-) -> anyhow::Result<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> anyhow::Result<()> {
     // The payload is written after the frame, whose length and checksum
     // are patched in once it is known.
-    let mut out = vec![0; FRAME_LEN];
-    super::encode::record(seq, ticks, now, update, condition, appends, &mut out)?;
+    out.clear();
+    out.extend_from_slice(&[0; FRAME_LEN]);
+    super::encode::record(seq, ticks, now, update, condition, appends, out)?;
     let payload = &out[FRAME_LEN..];
     let len = u32::try_from(payload.len()).context("a log record is larger than 4 GiB")?;
     let crc = crc32fast::hash(payload);
     out[..4].copy_from_slice(&len.to_le_bytes());
     out[4..FRAME_LEN].copy_from_slice(&crc.to_le_bytes());
-    Ok(out)
+    Ok(())
 }
 
 /// The current time on the monotonic clock every process of the machine
