@@ -10,6 +10,7 @@
 //! ```text
 //! cargo bench --bench series
 //! YAMLETT_BENCH_SERIES_POINTS=1000000 cargo bench --bench series   # a shorter loop
+//! YAMLETT_BENCH_LOOP=series:200000 cargo bench --bench series      # the loop alone, for profilers
 //! ```
 //!
 //! Under `cargo test` it logs 20,000 points, as a smoke test.
@@ -48,7 +49,26 @@ fn training_loop(run: &Run, points: i64) -> anyhow::Result<Vec<Duration>> {
     Ok(chunks)
 }
 
+/// `series:<points>`: only the training loop, then exit (for profilers).
+const LOOP_ENV: &str = "YAMLETT_BENCH_LOOP";
+
 fn main() -> anyhow::Result<()> {
+    if let Some(points) = std::env::var(LOOP_ENV)
+        .ok()
+        .and_then(|spec| spec.strip_prefix("series:").map(str::to_owned))
+    {
+        let temp = tempfile::tempdir()?;
+        let uri = temp.path().display().to_string();
+        let run = Run::builder().uri(&uri).experiment("bench").open()?;
+        let points: i64 = points.parse()?;
+        let total: Duration = training_loop(&run, points)?.iter().sum();
+        println!(
+            "{points} points: {:.2} µs per point",
+            total.as_secs_f64() * 1e6 / points as f64
+        );
+        run.finish()?;
+        return Ok(());
+    }
     let benching = std::env::args().any(|a| a == "--bench");
     let points: i64 = match std::env::var("YAMLETT_BENCH_SERIES_POINTS") {
         Ok(n) => n.parse()?,

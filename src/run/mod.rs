@@ -66,8 +66,9 @@ pub struct Run {
 struct RunInner {
     id: String,
     experiment: Experiment,
-    /// This handle's name among the run's writers (see [`Stamp`]).
-    writer: String,
+    /// The field holding this handle's last write number,
+    /// `_yamlett.writers.<name>`, named once (see [`Stamp`]).
+    stamp_field: String,
     state: Mutex<RunState>,
     /// Refreshes the run's heartbeat while it is open.
     heartbeat: Option<heartbeat::Beat>,
@@ -95,25 +96,25 @@ struct RunState {
 /// store journaled during an outage, or sent again after losing the reply,
 /// is skipped if it had in fact been applied, and replaying a journal in
 /// order can never apply anything twice.
-struct Stamp {
+struct Stamp<'w> {
     /// The field holding the writer's last applied write number.
-    field: String,
+    field: &'w str,
     /// This write's number.
     number: i64,
 }
 
-impl Stamp {
-    fn next(writer: &str, state: &mut RunState) -> Stamp {
+impl<'w> Stamp<'w> {
+    fn next(field: &'w str, state: &mut RunState) -> Stamp<'w> {
         state.writes += 1;
         Stamp {
-            field: format!("{METADATA_FIELD}.{WRITERS_FIELD}.{writer}"),
+            field,
             number: state.writes,
         }
     }
 
     /// The condition the run must meet for the write to apply.
     fn condition(&self) -> Document {
-        doc! { &self.field: { "$not": { "$gte": self.number } } }
+        doc! { self.field: { "$not": { "$gte": self.number } } }
     }
 }
 
@@ -198,7 +199,7 @@ impl RunBuilder {
         for (field, value) in experiment.store().liveness()? {
             set.insert(format!("{METADATA_FIELD}.{field}"), value);
         }
-        let update = doc! {
+        let mut update = doc! {
             "$setOnInsert": on_insert,
             "$set": set,
             "$unset": { "_yamlett.ended_at": "" },
@@ -208,11 +209,14 @@ impl RunBuilder {
             experiment,
             // A letter first: a field name of digits would read as an
             // array index in a dotted path.
-            writer: format!("w{}", uuid::Uuid::new_v4().simple()),
+            stamp_field: format!(
+                "{METADATA_FIELD}.{WRITERS_FIELD}.w{}",
+                uuid::Uuid::new_v4().simple()
+            ),
             state: Mutex::new(RunState::default()),
             heartbeat: None,
         };
-        inner.send(&mut inner.lock(), update, &[])?;
+        inner.send(&mut inner.lock(), &mut update, &[])?;
         // What the run holds already: its series (a resumed run's logging
         // goes on where it stopped) and the values new series must avoid.
         let store = inner.experiment.store();
@@ -330,13 +334,13 @@ impl Run {
         let mut data = found.pop().ok_or_else(|| Error::NotFound {
             what: format!("run {:?} in experiment {:?}", self.id(), experiment.name()),
         })?;
-        let state = self.lock();
+        let mut state = self.lock();
         if !state.buffer.is_empty() || !state.series.is_empty() {
             let context = UpdateContext {
                 is_insert: false,
                 now: DateTime::now(),
             };
-            let update = with_series(state.buffer.to_update(), &state.series.prepare());
+            let update = with_series(state.buffer.to_update(), &mut state.series.prepare());
             Update::parse(&update)
                 .and_then(|update| update.apply(&mut data, &context))
                 .map_err(Error::InvalidQuery)?;
@@ -419,7 +423,8 @@ impl Run {
 
     fn log_point(&self, key: &str, step: Option<i64>, value: f64) -> anyhow::Result<()> {
         let mut state = self.lock();
-        if !state.series.knows(key) {
+        if !state.series.log(key, step, value)? {
+            // The key's first point through this handle: a new series.
             key::segments(key)?;
             if let NewKey::CheckDocument = state.series.check_new(key)? {
                 drop(state);
@@ -429,8 +434,8 @@ impl Run {
             if !state.series.knows(key) {
                 state.series.start(key);
             }
+            state.series.log(key, step, value)?;
         }
-        state.series.log(key, step, value)?;
         if state.guards > 0 {
             return Ok(());
         }
@@ -476,7 +481,7 @@ impl Run {
         let mut update = Document::new();
         update.insert(operator, doc! { key: value });
         self.inner
-            .send_with_metadata(&mut state, update, None, &[])
+            .send_with_metadata(&mut state, &mut update, None, &[])
             .map_err(|err| with_key(err, key))
     }
 
@@ -497,15 +502,16 @@ impl Run {
     }
 }
 
-/// An update with the `$set`s of a flush's series summaries added.
-fn with_series(mut update: Document, series: &Prepared) -> Document {
+/// An update with the `$set`s of a flush's series summaries moved in.
+fn with_series(mut update: Document, series: &mut Prepared) -> Document {
     if series.set.is_empty() {
         return update;
     }
+    let summaries = std::mem::take(&mut series.set);
     match update.get_mut("$set") {
-        Some(Bson::Document(set)) => set.extend(series.set.clone()),
+        Some(Bson::Document(set)) => set.extend(summaries),
         _ => {
-            update.insert("$set", series.set.clone());
+            update.insert("$set", summaries);
         }
     }
     update
@@ -575,12 +581,12 @@ impl RunInner {
             return Ok(());
         }
         let pending = state.buffer.take();
-        let series = state.series.prepare();
-        let update = with_series(pending.to_update(), &series);
-        match self.send_with_metadata(state, update, status, &series.appends) {
+        let mut series = state.series.prepare();
+        let mut update = with_series(pending.to_update(), &mut series);
+        match self.send_with_metadata(state, &mut update, status, &series.appends) {
             Ok(()) => {
                 state.ended |= status.is_some();
-                state.series.commit(series);
+                state.series.commit(series, &mut update);
                 Ok(())
             }
             Err(err) => {
@@ -611,7 +617,7 @@ impl RunInner {
     fn send_with_metadata(
         &self,
         state: &mut RunState,
-        mut update: Document,
+        update: &mut Document,
         status: Option<&str>,
         appends: &[crate::series::Append],
     ) -> anyhow::Result<()> {
@@ -635,24 +641,24 @@ impl RunInner {
     fn send(
         &self,
         state: &mut RunState,
-        mut update: Document,
+        update: &mut Document,
         appends: &[crate::series::Append],
     ) -> anyhow::Result<()> {
-        let stamp = Stamp::next(&self.writer, state);
+        let stamp = Stamp::next(&self.stamp_field, state);
         match update.get_mut("$set") {
             Some(Bson::Document(set)) => {
-                set.insert(stamp.field.clone(), stamp.number);
+                set.insert(stamp.field, stamp.number);
             }
             _ => {
-                update.insert("$set", doc! { &stamp.field: stamp.number });
+                update.insert("$set", doc! { stamp.field: stamp.number });
             }
         }
         let store = self.experiment.store();
         let (name, condition) = (self.experiment.name(), stamp.condition());
         if appends.is_empty() {
-            store.update_run(name, &self.id, &condition, &update, true)
+            store.update_run(name, &self.id, &condition, update, true)
         } else {
-            store.update_run_with_series(name, &self.id, &condition, &update, appends)
+            store.update_run_with_series(name, &self.id, &condition, update, appends)
         }
     }
 }

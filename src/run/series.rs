@@ -30,6 +30,10 @@ struct Tracked {
     bucket: Option<BucketSummary>,
     /// Points logged since the last flush.
     pending: Series,
+    /// The summary's document from the last flush, taken back from the
+    /// update once sent: the next flush rewrites its seven values in place
+    /// rather than building (hashing, allocating) a new document.
+    document: Option<Document>,
 }
 
 /// The series of one run handle.
@@ -97,6 +101,7 @@ impl SeriesLog {
                     written: summary,
                     bucket,
                     pending: Series::default(),
+                    document: None,
                 },
             );
         }
@@ -119,15 +124,12 @@ impl SeriesLog {
         self.series.contains_key(key)
     }
 
-    /// Logs a point at `step` (default: the next one). The key must be
-    /// known (see [`SeriesLog::start`]).
-    pub(super) fn log(&mut self, key: &str, step: Option<i64>, value: f64) -> Result<(), Error> {
-        let time = DateTime::now();
+    /// Logs a point at `step` (default: the next one). `Ok(false)`, with
+    /// nothing changed, when `key` is not a series of this handle yet (see
+    /// [`SeriesLog::start`]): one map lookup on the hot path, not two.
+    pub(super) fn log(&mut self, key: &str, step: Option<i64>, value: f64) -> Result<bool, Error> {
         let Some(tracked) = self.series.get_mut(key) else {
-            return Err(Error::Conflict {
-                key: key.to_owned(),
-                reason: "not a series of this run".to_owned(),
-            });
+            return Ok(false);
         };
         let step = match (step, &tracked.summary) {
             (None, None) => 0,
@@ -155,8 +157,8 @@ impl SeriesLog {
         if tracked.pending.is_empty() {
             self.touched.push(key.to_owned());
         }
-        tracked.pending.push(step, value, time);
-        Ok(())
+        tracked.pending.push(step, value, DateTime::now());
+        Ok(true)
     }
 
     /// Checks that `key` can become a new series of this run: not inside,
@@ -209,12 +211,21 @@ impl SeriesLog {
     }
 
     /// What the next flush sends, without changing anything yet.
-    pub(super) fn prepare(&self) -> Prepared {
+    pub(super) fn prepare(&mut self) -> Prepared {
         let mut prepared = Prepared::default();
         for key in &self.touched {
-            let tracked = &self.series[key];
+            let Some(tracked) = self.series.get_mut(key) else {
+                continue;
+            };
             if let Some(summary) = tracked.summary {
-                prepared.set.insert(key.clone(), summary.to_document());
+                let document = match tracked.document.take() {
+                    Some(mut document) => {
+                        summary.write_to(&mut document);
+                        document
+                    }
+                    None => summary.to_document(),
+                };
+                prepared.set.insert(key.clone(), document);
             }
             let mut count = tracked.written.map_or(0, |s| s.count);
             let mut bucket = tracked.bucket;
@@ -263,13 +274,21 @@ impl SeriesLog {
         prepared
     }
 
-    /// Records that the store took `prepared`.
-    pub(super) fn commit(&mut self, prepared: Prepared) {
+    /// Records that the store took `prepared`, sent as `update`, and takes
+    /// the summaries' documents back from it for the next flush.
+    pub(super) fn commit(&mut self, prepared: Prepared, update: &mut Document) {
+        let mut set = match update.get_mut("$set") {
+            Some(Bson::Document(set)) => Some(set),
+            _ => None,
+        };
         for (key, bucket) in prepared.buckets {
             if let Some(tracked) = self.series.get_mut(&key) {
+                if let Some(Bson::Document(document)) = set.as_mut().and_then(|s| s.remove(&key)) {
+                    tracked.document = Some(document);
+                }
                 tracked.written = tracked.summary;
                 tracked.bucket = bucket;
-                tracked.pending = Series::default();
+                tracked.pending.clear();
             }
         }
         self.touched.clear();
@@ -346,7 +365,7 @@ mod tests {
         log.check_new("loss").unwrap();
         log.start("loss");
         for i in 0..1500 {
-            log.log("loss", None, f64::from(i)).unwrap();
+            assert!(log.log("loss", None, f64::from(i)).unwrap());
         }
         let prepared = log.prepare();
         let shape: Vec<(i64, i64, usize)> = prepared
@@ -357,7 +376,7 @@ mod tests {
         assert_eq!(shape, [(0, 0, 1000), (1, 0, 500)]);
         let first = prepared.appends[1].summary.first;
         assert_eq!((first.step, first.value), (1000, 1000.0));
-        log.commit(prepared);
+        log.commit(prepared, &mut Document::new());
         log.log("loss", Some(2000), -1.0).unwrap();
         let prepared = log.prepare();
         assert_eq!(prepared.appends.len(), 1);

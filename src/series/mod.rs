@@ -71,6 +71,19 @@ impl Series {
         self.times.push(time);
     }
 
+    /// Removes every point. Keeps the memory of a series of up to a
+    /// bucket's points (a training loop refills it at every step), and
+    /// frees a larger one (a guard that held many points once).
+    pub(crate) fn clear(&mut self) {
+        if self.steps.capacity() > BUCKET_POINTS as usize {
+            *self = Series::default();
+        } else {
+            self.steps.clear();
+            self.values.clear();
+            self.times.clear();
+        }
+    }
+
     /// Point `i`.
     pub(crate) fn point(&self, i: usize) -> Point {
         Point {
@@ -220,15 +233,32 @@ impl Summary {
         }
     }
 
+    /// The summary as the run document holds it.
     pub(crate) fn to_document(self) -> Document {
-        doc! {
-            "count": self.count,
-            "first": self.first,
-            "last": self.last,
-            "min": self.min,
-            "max": self.max,
-            "sum": self.sum,
-            "step": self.step,
+        let mut document = Document::new();
+        self.write_to(&mut document);
+        document
+    }
+
+    /// Writes the summary's fields into `document` (a summary's document,
+    /// reused: its values change in place, in their order).
+    pub(crate) fn write_to(self, document: &mut Document) {
+        let fields: [(&str, Bson); 7] = [
+            ("count", self.count.into()),
+            ("first", self.first.into()),
+            ("last", self.last.into()),
+            ("min", self.min.into()),
+            ("max", self.max.into()),
+            ("sum", self.sum.into()),
+            ("step", self.step.into()),
+        ];
+        for (field, value) in fields {
+            match document.get_mut(field) {
+                Some(slot) => *slot = value,
+                None => {
+                    document.insert(field, value);
+                }
+            }
         }
     }
 

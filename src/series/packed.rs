@@ -67,22 +67,14 @@ pub(crate) fn unpack(mut bytes: &[u8]) -> anyhow::Result<Vec<Append>> {
             point.time = DateTime::from_millis(i64::from_le_bytes(take(&mut bytes)?));
         }
         let n = u32::from_le_bytes(take(&mut bytes)?) as usize;
-        let mut series = Series {
-            steps: Vec::with_capacity(n),
-            values: Vec::with_capacity(n),
-            times: Vec::with_capacity(n),
+        // Each column whole, checked for length once (a fold unpacks every
+        // record of a training loop: one point each, mostly).
+        let mut column = || take_slice(&mut bytes, n.saturating_mul(8));
+        let series = Series {
+            steps: unblob(column()?, i64::from_le_bytes),
+            values: unblob(column()?, f64::from_le_bytes),
+            times: unblob(column()?, |b| DateTime::from_millis(i64::from_le_bytes(b))),
         };
-        for _ in 0..n {
-            series.steps.push(i64::from_le_bytes(take(&mut bytes)?));
-        }
-        for _ in 0..n {
-            series.values.push(f64::from_le_bytes(take(&mut bytes)?));
-        }
-        for _ in 0..n {
-            series
-                .times
-                .push(DateTime::from_millis(i64::from_le_bytes(take(&mut bytes)?)));
-        }
         let [first, last, min, max] = points;
         appends.push(Append {
             key,

@@ -59,6 +59,10 @@ pub(super) struct Record {
     /// When it was logged, in nanoseconds of the system's monotonic clock.
     pub(super) ticks: i64,
     payload: Vec<u8>,
+    /// Where the packed series points (`p`) are in `payload`, if anywhere:
+    /// found by the one pass that reads `s` and `t`, so a fold does not
+    /// scan the record again for them.
+    points: Option<std::ops::Range<usize>>,
 }
 
 /// A record's update, ready to replay.
@@ -74,19 +78,32 @@ impl Record {
     /// Reads the sort fields of a payload.
     fn from_payload(payload: &[u8]) -> anyhow::Result<Record> {
         let raw = bson::RawDocument::from_bytes(payload)?;
+        let (mut seq, mut ticks, mut points) = (None, None, None);
+        for element in raw {
+            match element? {
+                (key, bson::RawBsonRef::Int64(n)) if key.as_str() == "s" => seq = Some(n),
+                (key, bson::RawBsonRef::Int64(n)) if key.as_str() == "t" => ticks = Some(n),
+                (key, bson::RawBsonRef::Binary(binary)) if key.as_str() == "p" => {
+                    // The binary's bytes are a slice of `payload`.
+                    let at = binary.bytes.as_ptr() as usize - payload.as_ptr() as usize;
+                    points = Some(at..at + binary.bytes.len());
+                }
+                _ => {}
+            }
+        }
         Ok(Record {
-            seq: raw.get_i64("s")?,
-            ticks: raw.get_i64("t")?,
+            seq: seq.context("a log record has no run (s)")?,
+            ticks: ticks.context("a log record has no clock (t)")?,
             payload: payload.to_vec(),
+            points,
         })
     }
 
     /// The series points the record carries (see [`crate::series::pack`]).
     pub(super) fn appends(&self) -> anyhow::Result<Vec<crate::series::Append>> {
-        let raw = bson::RawDocument::from_bytes(&self.payload)?;
-        match raw.get_binary("p") {
-            Ok(binary) => crate::series::unpack(binary.bytes),
-            Err(_) => Ok(Vec::new()),
+        match &self.points {
+            Some(range) => crate::series::unpack(&self.payload[range.clone()]),
+            None => Ok(Vec::new()),
         }
     }
 
@@ -112,8 +129,10 @@ impl Record {
     }
 }
 
-/// Frames the record of an update and its series points, ready to
-/// append: the fields of [`Record`], borrowed.
+/// Frames the record of an update and its series points into `out`
+/// (emptied first), ready to append: the fields of [`Record`], borrowed.
+/// The writer passes the same buffer at every flush, so a flush allocates
+/// nothing here once the buffer has grown to a record's size.
 pub(super) fn frame(
     seq: i64,
     ticks: i64,
@@ -121,17 +140,19 @@ pub(super) fn frame(
     update: &Document,
     condition: &Document,
     appends: &[crate::series::Append],
-) -> anyhow::Result<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> anyhow::Result<()> {
     // The payload is written after the frame, whose length and checksum
     // are patched in once it is known.
-    let mut out = vec![0; FRAME_LEN];
-    super::encode::record(seq, ticks, now, update, condition, appends, &mut out)?;
+    out.clear();
+    out.extend_from_slice(&[0; FRAME_LEN]);
+    super::encode::record(seq, ticks, now, update, condition, appends, out)?;
     let payload = &out[FRAME_LEN..];
     let len = u32::try_from(payload.len()).context("a log record is larger than 4 GiB")?;
     let crc = crc32fast::hash(payload);
     out[..4].copy_from_slice(&len.to_le_bytes());
     out[4..FRAME_LEN].copy_from_slice(&crc.to_le_bytes());
-    Ok(out)
+    Ok(())
 }
 
 /// The current time on the monotonic clock every process of the machine

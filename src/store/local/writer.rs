@@ -109,7 +109,14 @@ pub(super) struct Writer {
     /// How much of the own log this writer last folded (or found folded).
     pub(super) own_folded: u64,
     pub(super) last_fold: Instant,
+    /// The buffer each flush frames its record in (see [`writelog::frame`]).
+    record: Vec<u8>,
 }
+
+/// The largest record buffer kept between flushes: a training loop's
+/// records are a few hundred bytes; a guard that flushed megabytes of
+/// points once does not keep them allocated.
+const RECORD_BUFFER_BYTES: usize = 64 << 10;
 
 impl Writer {
     pub(super) fn new(conn: Connection, dir: PathBuf, durability: Durability) -> Writer {
@@ -121,6 +128,7 @@ impl Writer {
             own: None,
             own_folded: writelog::HEADER_LEN,
             last_fold: Instant::now(),
+            record: Vec::new(),
         }
     }
 
@@ -179,24 +187,30 @@ impl Writer {
                 },
             )
             .map_err(invalid_query)?;
-        let framed = writelog::frame(
+        let mut framed = std::mem::take(&mut self.record);
+        let checked = writelog::frame(
             entry.seq,
             writelog::ticks(),
             now,
             update_doc,
             condition_doc,
             appends,
-        );
-        let checked = framed.and_then(|framed| {
+            &mut framed,
+        )
+        .and_then(|()| {
             // The update cannot grow the run by much more than its own size
             // (array indexes are the only keys it does not spell out).
             entry.size_bound = entry.size_bound.saturating_add(2 * framed.len() + 64);
             if entry.size_bound > MAX_DOCUMENT_SIZE {
                 entry.size_bound = storable(&entry.doc, update_doc)?.len();
             }
-            Ok(framed)
+            Ok(())
         });
-        let appended = checked.and_then(|framed| self.append(&framed));
+        let appended = checked.and_then(|()| self.append(&framed));
+        // Kept for the next flush, unless one large flush made it large.
+        if framed.capacity() <= RECORD_BUFFER_BYTES {
+            self.record = framed;
+        }
         if let Err(err) = appended {
             // The copy has the update the log does not: forget it.
             self.cache.remove(at);

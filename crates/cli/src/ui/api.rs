@@ -196,7 +196,10 @@ impl Api {
         }
         let total = experiment.count(filter.clone()).map_err(classify)?;
         let runs = experiment.find_with(filter, options).map_err(classify)?;
-        let runs: Vec<Value> = runs.into_iter().map(|run| run_json(&experiment, run)).collect();
+        let runs: Vec<Value> = runs
+            .into_iter()
+            .map(|run| run_json(&experiment, run))
+            .collect();
         Ok(json!({ "total": total, "runs": runs }))
     }
 
