@@ -5,8 +5,9 @@
 //! bytes of an artifact key stored twice, the half-written files of an
 //! interrupted write, the write log of a process that died before
 //! registering it, the space the outage journal kept after its entries were
-//! replayed. [`gc`] finds them, says what they are and how big, and removes
-//! them unless asked for a dry run.
+//! replayed, the metric series of a run deleted by another tool. [`gc`]
+//! finds them, says what they are and how big, and removes them unless
+//! asked for a dry run.
 //!
 //! Which artifacts are referenced is read from the run documents of every
 //! experiment; the store then lists what it holds and keeps every referenced
@@ -64,7 +65,8 @@ impl GcOptions {
 #[non_exhaustive]
 pub struct Garbage {
     /// What it is: `artifact`, `temporary file`, `write log`,
-    /// `orphan chunks`, `journal space`.
+    /// `orphan chunks`, `journal space`, `series` (the buckets of a run
+    /// that no longer exists).
     pub kind: &'static str,
     /// Which one: a file path, or a GridFS file id.
     pub name: String,

@@ -249,3 +249,85 @@ on_both_stores!(delete_and_copy_carry_metric_series, |uri| {
     assert!(target.series_buckets(run.id())?.is_empty());
     Ok(())
 });
+
+/// Deletes the run document `run_id` the way a user's own tool would,
+/// leaving its series buckets behind: mongosh on MongoDB, SQL on the
+/// embedded store's database file.
+fn delete_behind_yamlett(uri: &str, experiment: &Experiment, run_id: &str) -> anyhow::Result<()> {
+    match experiment.collection() {
+        Some(runs) => {
+            let deleted = runs.delete_one(doc! { "_id": run_id }).run()?;
+            assert_eq!(deleted.deleted_count, 1);
+        }
+        None => {
+            let db = rusqlite::Connection::open(std::path::Path::new(uri).join("yamlett.sqlite3"))?;
+            let deleted = db.execute(
+                "DELETE FROM runs WHERE experiment = ?1 AND id = ?2",
+                (experiment.name(), run_id),
+            )?;
+            assert_eq!(deleted, 1);
+        }
+    }
+    assert!(experiment.find_one(doc! { "_id": run_id })?.is_none());
+    Ok(())
+}
+
+/// A finished run of `name` with `points` points in the series `metrics.loss`.
+fn run_with_series(uri: &str, name: &str, points: i32) -> anyhow::Result<String> {
+    let run = Run::builder().uri(uri).experiment(name).open()?;
+    for step in 0..points {
+        run.log("metrics.loss", f64::from(step))?;
+    }
+    run.finish()?;
+    Ok(run.id().to_owned())
+}
+
+on_both_stores!(gc_removes_series_of_runs_that_are_gone, |uri| {
+    // A database of its own on MongoDB: the report lists the whole store.
+    let uri = &common::own_database(uri);
+    let name = unique("gc_series");
+    let gone = run_with_series(uri, &name, 1500)?;
+    let alive = run_with_series(uri, &name, 10)?;
+    // An experiment whose only run is gone is not listed as an experiment
+    // any more; its buckets are still found.
+    let emptied_name = unique("gc_series_emptied");
+    let emptied = run_with_series(uri, &emptied_name, 5)?;
+    let emptied_experiment = experiment(uri, &emptied_name)?;
+    let experiment = experiment(uri, &name)?;
+    delete_behind_yamlett(uri, &experiment, &gone)?;
+    delete_behind_yamlett(uri, &emptied_experiment, &emptied)?;
+    assert_eq!(experiment.series_buckets(&gone)?.len(), 2);
+
+    let series_garbage = |report: &yamlett::GcReport| {
+        let mut series: Vec<_> = report
+            .garbage
+            .iter()
+            .filter(|g| g.kind == "series")
+            .cloned()
+            .collect();
+        series.sort_by(|a, b| a.name.cmp(&b.name));
+        series
+    };
+    let options = GcOptions::new();
+    let preview = yamlett::gc(Some(uri), options.dry_run(true))?;
+    let listed = series_garbage(&preview);
+    assert_eq!(listed.len(), 2, "{preview:?}");
+    let of_gone = listed.iter().find(|g| g.name.contains(&gone)).unwrap();
+    assert!(of_gone.name.contains(&name), "{of_gone:?}");
+    // 1,500 steps, values and times of 8 bytes each at least.
+    assert!(of_gone.bytes >= 1500 * 24, "{of_gone:?}");
+    assert!(listed.iter().any(|g| g.name.contains(&emptied)));
+    // The dry run changed nothing.
+    assert_eq!(experiment.series_buckets(&gone)?.len(), 2);
+    assert_eq!(emptied_experiment.series_buckets(&emptied)?.len(), 1);
+
+    let report = yamlett::gc(Some(uri), options)?;
+    assert_eq!(series_garbage(&report), listed);
+    assert!(experiment.series_buckets(&gone)?.is_empty());
+    assert!(emptied_experiment.series_buckets(&emptied)?.is_empty());
+    assert!(series_garbage(&yamlett::gc(Some(uri), options)?).is_empty());
+    // The live run's series is untouched.
+    let kept = experiment.series(&alive, "metrics.loss")?;
+    assert_eq!(kept.values, (0..10).map(f64::from).collect::<Vec<_>>());
+    Ok(())
+});

@@ -141,7 +141,9 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 
     /// What nothing needs any more: artifacts whose locations are not in
     /// `referenced` and that are older than `min_age`, leftovers of
-    /// interrupted writes, spent logs and journal space. With `remove` it
+    /// interrupted writes, spent logs, journal space, and the series
+    /// buckets of runs that no longer exist (whatever their age: a run is
+    /// written with or before its buckets). With `remove` it
     /// is removed too.
     fn garbage(
         &self,

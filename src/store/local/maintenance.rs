@@ -14,7 +14,7 @@ use bson::{Bson, Document, RawBsonRef, RawDocument};
 use rusqlite::TransactionBehavior;
 
 use super::schema::retry_busy;
-use super::{artifacts, encode, json, LocalStore, MAX_DOCUMENT_SIZE};
+use super::{artifacts, encode, json, series, LocalStore, MAX_DOCUMENT_SIZE};
 use crate::{Error, Garbage};
 
 impl LocalStore {
@@ -162,6 +162,7 @@ impl LocalStore {
                 bytes: file.bytes,
             });
         }
+        garbage.extend(self.orphan_series(remove)?);
         for (path, bytes) in self.writer().sweep_unregistered(remove)? {
             garbage.push(Garbage {
                 kind: "write log",
@@ -170,6 +171,21 @@ impl LocalStore {
             });
         }
         Ok(garbage)
+    }
+
+    /// The buckets of runs that no longer exist, after a fold, under the
+    /// writer lock (see [`series::orphans`]).
+    fn orphan_series(&self, remove: bool) -> anyhow::Result<Vec<Garbage>> {
+        let mut writer = self.writer();
+        writer.fold()?;
+        retry_busy(|| {
+            let tx = writer
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let garbage = series::orphans(&tx, remove)?;
+            tx.commit()?;
+            Ok(garbage)
+        })
     }
 }
 

@@ -16,6 +16,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 
 use crate::series::{self, Append, BucketSummary, Point, Series, SeriesBucket};
 use crate::store::Buckets;
+use crate::Garbage;
 
 /// The table, created by schema version 4.
 pub(super) const SERIES_TABLE: &str = "
@@ -272,4 +273,38 @@ pub(super) fn delete(conn: &Connection, experiment: &str, run: &str) -> anyhow::
     conn.prepare_cached("DELETE FROM series WHERE experiment = ?1 AND run = ?2")?
         .execute((experiment, run))?;
     Ok(())
+}
+
+/// The buckets of runs that no longer exist (deleted by a SQL tool, which
+/// leaves the buckets behind), one [`Garbage`] per run, with the bytes of
+/// their rows; with `remove`, deleted. One transaction, after a fold (a
+/// fold writes a run and its buckets together): nothing written meanwhile
+/// is taken for an orphan.
+pub(super) fn orphans(tx: &Transaction<'_>, remove: bool) -> anyhow::Result<Vec<Garbage>> {
+    let mut garbage = Vec::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT experiment, run, \
+                sum(length(key) + length(summary) + length(steps) + length(vals) \
+                    + length(times) + 40) \
+         FROM series AS s \
+         WHERE NOT EXISTS (SELECT 1 FROM runs AS r WHERE r.experiment = s.experiment AND r.id = s.run) \
+         GROUP BY experiment, run",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut gone = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (experiment, run): (String, String) = (row.get(0)?, row.get(1)?);
+        garbage.push(Garbage {
+            kind: "series",
+            name: format!("series of run {run} in experiment {experiment}"),
+            bytes: row.get::<_, i64>(2)?.try_into().unwrap_or(0),
+        });
+        gone.push((experiment, run));
+    }
+    if remove {
+        for (experiment, run) in &gone {
+            delete(tx, experiment, run)?;
+        }
+    }
+    Ok(garbage)
 }

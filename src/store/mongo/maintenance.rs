@@ -12,7 +12,7 @@ use super::{Shared, ARTIFACT_BUCKET};
 use crate::{Error, Garbage};
 
 /// How many ids one `delete` command names.
-const IDS_PER_COMMAND: usize = 10_000;
+pub(super) const IDS_PER_COMMAND: usize = 10_000;
 
 /// The most bytes of run documents one `update` command carries: the
 /// command itself must stay under MongoDB's 16 MiB limit.
@@ -181,6 +181,7 @@ impl Shared {
                 self.delete_files(chunk)?;
             }
         }
+        garbage.extend(super::series::orphans(self, remove)?);
         if let Some(bytes) = self.journal.free_bytes()? {
             if remove {
                 self.journal.vacuum()?;

@@ -21,7 +21,7 @@
 //! bucket's by the count it expects). Older servers get one command per
 //! collection: the run's `update`, then one `update` of every bucket.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use bson::{doc, Bson, DateTime, Document};
@@ -30,10 +30,12 @@ use mongodb::error::ErrorKind;
 use mongodb::options::{UpdateModifications, UpdateOneModel, WriteModel};
 use mongodb::Collection;
 
+use super::maintenance::IDS_PER_COMMAND;
 use super::outage::{apply_update, classify, Failure, DUPLICATE_KEY};
 use super::Shared;
 use crate::series::{Append, BucketSummary, Point, Series, SeriesBucket};
 use crate::store::Buckets;
+use crate::Garbage;
 
 /// The first wire version of MongoDB 8.0, which has `bulkWrite`.
 const BULK_WRITE_WIRE_VERSION: i32 = 25;
@@ -47,9 +49,12 @@ pub(super) struct SeriesState {
     indexed: Mutex<HashSet<String>>,
 }
 
+/// What the name of every bucket collection starts with.
+const COLLECTION_PREFIX: &str = "_yamlett_series.";
+
 /// The bucket collection of `experiment`.
 pub(super) fn collection_name(experiment: &str) -> String {
-    format!("_yamlett_series.{experiment}")
+    format!("{COLLECTION_PREFIX}{experiment}")
 }
 
 fn buckets(shared: &Shared, experiment: &str) -> Collection<Document> {
@@ -400,4 +405,86 @@ pub(super) fn delete(shared: &Shared, experiment: &str, run_id: &str) -> anyhow:
         .block_on(async { collection.delete_many(doc! { "run": run_id }).await })
         .map_err(|err| shared.error(err))?;
     Ok(())
+}
+
+/// The buckets of runs that no longer exist (deleted by mongosh or another
+/// tool, which leaves the buckets behind), one [`Garbage`] per run, in
+/// every experiment's bucket collection, even one whose runs are all gone;
+/// with `remove`, deleted.
+///
+/// The buckets are listed before the runs: a flush writes the run before
+/// its buckets, so a run being created concurrently is always seen.
+pub(super) fn orphans(shared: &Shared, remove: bool) -> anyhow::Result<Vec<Garbage>> {
+    let names = shared
+        .block_on(async { shared.database.list_collection_names().await })
+        .map_err(|err| shared.error(err))?;
+    let mut garbage = Vec::new();
+    for name in names {
+        let Some(experiment) = name.strip_prefix(COLLECTION_PREFIX) else {
+            continue;
+        };
+        let sizes = bucket_bytes_by_run(shared, experiment)?;
+        let ids: Vec<&String> = sizes.keys().collect();
+        let mut alive = HashSet::new();
+        let runs = shared.runs(experiment);
+        for chunk in ids.chunks(IDS_PER_COMMAND) {
+            let found: Vec<Document> = shared
+                .block_on(async {
+                    runs.find(doc! { "_id": { "$in": chunk } })
+                        .projection(doc! { "_id": 1 })
+                        .await?
+                        .try_collect()
+                        .await
+                })
+                .map_err(|err| shared.error(err))?;
+            alive.extend(
+                found
+                    .iter()
+                    .filter_map(|run| run.get_str("_id").ok().map(str::to_owned)),
+            );
+        }
+        let gone: Vec<&String> = ids.into_iter().filter(|id| !alive.contains(*id)).collect();
+        if remove {
+            let collection = buckets(shared, experiment);
+            for chunk in gone.chunks(IDS_PER_COMMAND) {
+                shared
+                    .block_on(async {
+                        collection
+                            .delete_many(doc! { "run": { "$in": chunk } })
+                            .await
+                    })
+                    .map_err(|err| shared.error(err))?;
+            }
+        }
+        garbage.extend(gone.into_iter().map(|run| Garbage {
+            kind: "series",
+            name: format!("series of run {run} in experiment {experiment}"),
+            bytes: sizes[run],
+        }));
+    }
+    Ok(garbage)
+}
+
+/// The run ids holding buckets in `experiment`, with the bytes of their
+/// buckets, summed by the server.
+fn bucket_bytes_by_run(shared: &Shared, experiment: &str) -> anyhow::Result<BTreeMap<String, u64>> {
+    let collection = buckets(shared, experiment);
+    let pipeline = [doc! {
+        "$group": { "_id": "$run", "bytes": { "$sum": { "$bsonSize": "$$ROOT" } } }
+    }];
+    let groups: Vec<Document> = shared
+        .block_on(async { collection.aggregate(pipeline).await?.try_collect().await })
+        .map_err(|err| shared.error(err))?;
+    Ok(groups
+        .into_iter()
+        .filter_map(|group| {
+            let run = group.get_str("_id").ok()?.to_owned();
+            let bytes = match group.get("bytes") {
+                Some(Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
+                Some(Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
+                _ => 0,
+            };
+            Some((run, bytes))
+        })
+        .collect())
 }
