@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use bson::{doc, Bson, Document};
+use futures_util::TryStreamExt as _;
 
 use super::{Shared, ARTIFACT_BUCKET};
 use crate::{Error, Garbage};
@@ -19,13 +20,18 @@ pub(super) const IDS_PER_COMMAND: usize = 10_000;
 const BYTES_PER_COMMAND: usize = 8 << 20;
 
 impl Shared {
+    /// One of the GridFS artifact bucket's two collections.
+    fn artifact_collection(&self, which: &str) -> mongodb::Collection<Document> {
+        self.database
+            .collection(&format!("{ARTIFACT_BUCKET}.{which}"))
+    }
+
     pub(super) fn delete_runs(&self, experiment: &str, ids: &[Bson]) -> anyhow::Result<u64> {
         let mut deleted = 0;
         for chunk in ids.chunks(IDS_PER_COMMAND) {
+            let runs = self.runs(experiment);
             deleted += self
-                .runs(experiment)
-                .delete_many(doc! { "_id": { "$in": chunk } })
-                .run()
+                .block_on(async { runs.delete_many(doc! { "_id": { "$in": chunk } }).await })
                 .map_err(|err| self.error(err))?
                 .deleted_count;
         }
@@ -44,16 +50,15 @@ impl Shared {
     /// Deletes GridFS files: the files documents first, so that a reader
     /// never finds a file with chunks missing.
     fn delete_files(&self, ids: &[Bson]) -> anyhow::Result<()> {
-        self.database
-            .collection::<Document>(&format!("{ARTIFACT_BUCKET}.files"))
-            .delete_many(doc! { "_id": { "$in": ids } })
-            .run()
-            .map_err(|err| self.error(err))?;
-        self.database
-            .collection::<Document>(&format!("{ARTIFACT_BUCKET}.chunks"))
-            .delete_many(doc! { "files_id": { "$in": ids } })
-            .run()
-            .map_err(|err| self.error(err))?;
+        let files = self.artifact_collection("files");
+        let chunks = self.artifact_collection("chunks");
+        self.block_on(async {
+            files.delete_many(doc! { "_id": { "$in": ids } }).await?;
+            chunks
+                .delete_many(doc! { "files_id": { "$in": ids } })
+                .await
+        })
+        .map_err(|err| self.error(err))?;
         Ok(())
     }
 
@@ -83,10 +88,9 @@ impl Shared {
     }
 
     fn send_updates(&self, experiment: &str, updates: Vec<Document>) -> anyhow::Result<()> {
+        let command = doc! { "update": experiment, "updates": updates, "ordered": true };
         let reply = self
-            .database
-            .run_command(doc! { "update": experiment, "updates": updates, "ordered": true })
-            .run()
+            .block_on(async { self.database.run_command(command).await })
             .map_err(|err| self.error(err))?;
         if let Ok(errors) = reply.get_array("writeErrors") {
             if let Some(Bson::Document(first)) = errors.first() {
@@ -118,14 +122,16 @@ impl Shared {
             .checked_sub(min_age)
             .unwrap_or(SystemTime::UNIX_EPOCH);
         let cutoff = bson::DateTime::from_system_time(cutoff);
-        let files = self
-            .database
-            .collection::<Document>(&format!("{ARTIFACT_BUCKET}.files"))
-            .find(doc! {})
-            .projection(doc! { "_id": 1, "length": 1, "uploadDate": 1 })
-            .run()
-            .map_err(|err| self.error(err))?
-            .collect::<Result<Vec<_>, _>>()
+        let files = self.artifact_collection("files");
+        let files: Vec<Document> = self
+            .block_on(async {
+                files
+                    .find(doc! {})
+                    .projection(doc! { "_id": 1, "length": 1, "uploadDate": 1 })
+                    .await?
+                    .try_collect()
+                    .await
+            })
             .map_err(|err| self.error(err))?;
         let mut garbage = Vec::new();
         let mut doomed = Vec::new();
@@ -152,11 +158,9 @@ impl Shared {
         }
         // Chunks without a files document: an upload that never finished
         // (GridFS writes the files document last). Its id says its age.
+        let chunks = self.artifact_collection("chunks");
         let chunk_owners = self
-            .database
-            .collection::<Document>(&format!("{ARTIFACT_BUCKET}.chunks"))
-            .distinct("files_id", doc! {})
-            .run()
+            .block_on(async { chunks.distinct("files_id", doc! {}).await })
             .map_err(|err| self.error(err))?;
         for id in chunk_owners {
             if known.contains(&id.to_string()) {
@@ -197,15 +201,18 @@ impl Shared {
 
     /// The bytes of the chunks of one (unfinished) GridFS file.
     fn chunk_bytes(&self, id: &Bson) -> anyhow::Result<u64> {
-        let chunks = self
-            .database
-            .collection::<Document>(&format!("{ARTIFACT_BUCKET}.chunks"))
-            .find(doc! { "files_id": id.clone() })
-            .run()
+        let chunks = self.artifact_collection("chunks");
+        let chunks: Vec<Document> = self
+            .block_on(async {
+                chunks
+                    .find(doc! { "files_id": id.clone() })
+                    .await?
+                    .try_collect()
+                    .await
+            })
             .map_err(|err| self.error(err))?;
         let mut bytes = 0;
         for chunk in chunks {
-            let chunk = chunk.map_err(|err| self.error(err))?;
             if let Ok(data) = chunk.get_binary_generic("data") {
                 bytes += data.len() as u64;
             }
