@@ -18,12 +18,38 @@ use yamlett::bson::{Bson, Document};
 /// assert_eq!(keys, ["_id", "params.model.C", "tags", "empty"]);
 /// ```
 pub fn flatten(doc: &Document) -> Vec<(String, &Bson)> {
+    flatten_with(doc, &|_, _| true)
+}
+
+/// Like [`flatten`], but walks into a non-empty sub-document only where
+/// `descend(dotted_key, sub_document)` says so; any other sub-document is a
+/// leaf. The dashboard's column picker keeps an artifact reference as one
+/// column this way, where a CSV export wants its `sha256` and `size` apart.
+///
+/// ```
+/// use yamlett::bson::doc;
+/// let run = doc! { "_id": "r1", "model": { "sha256": "ab", "size": 3 }, "params": { "C": 0.5 } };
+/// let keys: Vec<String> = yamlett_cli::keys::flatten_with(&run, &|key, _| key != "model")
+///     .into_iter()
+///     .map(|(k, _)| k)
+///     .collect();
+/// assert_eq!(keys, ["_id", "model", "params.C"]);
+/// ```
+pub fn flatten_with<'a>(
+    doc: &'a Document,
+    descend: &dyn Fn(&str, &Document) -> bool,
+) -> Vec<(String, &'a Bson)> {
     let mut out = Vec::new();
-    walk("", doc, &mut out);
+    walk("", doc, descend, &mut out);
     out
 }
 
-fn walk<'a>(prefix: &str, doc: &'a Document, out: &mut Vec<(String, &'a Bson)>) {
+fn walk<'a>(
+    prefix: &str,
+    doc: &'a Document,
+    descend: &dyn Fn(&str, &Document) -> bool,
+    out: &mut Vec<(String, &'a Bson)>,
+) {
     for (name, value) in doc {
         let key = if prefix.is_empty() {
             name.clone()
@@ -31,7 +57,9 @@ fn walk<'a>(prefix: &str, doc: &'a Document, out: &mut Vec<(String, &'a Bson)>) 
             format!("{prefix}.{name}")
         };
         match value {
-            Bson::Document(inner) if !inner.is_empty() => walk(&key, inner, out),
+            Bson::Document(inner) if !inner.is_empty() && descend(&key, inner) => {
+                walk(&key, inner, descend, out)
+            }
             _ => out.push((key, value)),
         }
     }

@@ -226,7 +226,9 @@ on_both_stores!(bad_input_is_a_400_with_the_reason_never_a_500, |uri| {
             "$frobnicate",
         ),
         (
-            format!("/api/aggregate?experiment={e}&pipeline={}", q("{}")),
+            // One stage alone is a pipeline of one (as for `yamlett agg`);
+            // anything else that is not an array is refused.
+            format!("/api/aggregate?experiment={e}&pipeline={}", q("1")),
             "array",
         ),
         (

@@ -1,6 +1,7 @@
 //! The JSON API under `/api`: one function per endpoint, each taking the
 //! query string's parameters and answering a JSON value or an [`ApiError`].
-//! Documents are relaxed Extended JSON (see [`super::ejson`]).
+//! Documents are relaxed Extended JSON: read by the command line's parser
+//! ([`yamlett_cli::json`]), written by [`super::ejson`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,8 +10,9 @@ use serde_json::{json, Value};
 use yamlett::bson::{doc, Bson, Document};
 use yamlett::{Experiment, FindOptions};
 
-use super::ejson::{self, JsonError};
-use super::{keys, sample, status};
+use yamlett_cli::json::{self, UsageError};
+
+use super::{ejson, keys, sample, status};
 
 /// The query string's parameters, decoded.
 pub type Params = HashMap<String, String>;
@@ -55,8 +57,10 @@ impl ApiError {
     }
 }
 
-impl From<JsonError> for ApiError {
-    fn from(err: JsonError) -> Self {
+/// A parse error names the parameter and points at the column (the page
+/// shows it in a monospaced, pre-wrapped box, caret line included).
+impl From<UsageError> for ApiError {
+    fn from(err: UsageError) -> Self {
         ApiError::BadRequest(err.0)
     }
 }
@@ -183,8 +187,8 @@ impl Api {
     /// by the store; `total` counts every match.
     fn runs(&self, params: &Params) -> Result<Value, ApiError> {
         let experiment = self.experiment(params)?;
-        let filter = ejson::parse_document("filter", optional(params, "filter"))?;
-        let sort = ejson::parse_document("sort", optional(params, "sort"))?;
+        let filter = document(params, "filter")?;
+        let sort = document(params, "sort")?;
         let limit = integer(params, "limit", DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
         let skip = integer(params, "skip", 0)?;
         let mut options = FindOptions::new().limit(limit).skip(skip);
@@ -233,7 +237,7 @@ impl Api {
             let times: Vec<i64> = series.times.iter().map(|t| t.timestamp_millis()).collect();
             return Ok(points_json(series.steps, series.values, times));
         }
-        let list = match lookup(&run, key) {
+        let list = match yamlett_cli::keys::lookup(&run, key) {
             Some(Bson::Array(list)) => list,
             _ => {
                 return Err(ApiError::NotFound(format!(
@@ -271,7 +275,7 @@ impl Api {
     /// `[document, …]`: the pipeline's results.
     fn aggregate(&self, params: &Params) -> Result<Value, ApiError> {
         let experiment = self.experiment(params)?;
-        let pipeline = ejson::parse_pipeline(required(params, "pipeline")?)?;
+        let pipeline = json::parse_pipeline("pipeline", required(params, "pipeline")?)?;
         let out = experiment.aggregate(pipeline).map_err(classify)?;
         Ok(Value::Array(
             out.into_iter()
@@ -345,16 +349,6 @@ fn projection(fields: &str) -> Result<Document, ApiError> {
     Ok(projection)
 }
 
-/// The value at a dotted key (`metrics.loss`), through sub-documents.
-fn lookup<'a>(doc: &'a Document, key: &str) -> Option<&'a Bson> {
-    let mut parts = key.split('.');
-    let mut value = doc.get(parts.next()?)?;
-    for part in parts {
-        value = value.as_document()?.get(part)?;
-    }
-    Some(value)
-}
-
 fn number(value: Option<&Bson>) -> Option<f64> {
     match value? {
         Bson::Double(v) => Some(*v),
@@ -372,8 +366,13 @@ fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::BadRequest(format!("missing parameter `{name}`")))
 }
 
-fn optional<'a>(params: &'a Params, name: &str) -> &'a str {
-    params.get(name).map(String::as_str).unwrap_or("")
+/// A filter or sort parameter; absent or blank is `{}` (match all, no
+/// sort), as the page sends an empty box.
+fn document(params: &Params, name: &str) -> Result<Document, ApiError> {
+    match params.get(name).filter(|text| !text.trim().is_empty()) {
+        None => Ok(Document::new()),
+        Some(text) => Ok(json::parse_document(name, text)?),
+    }
 }
 
 fn integer(params: &Params, name: &str, default: u64) -> Result<u64, ApiError> {
@@ -409,5 +408,19 @@ mod tests {
         );
         assert!(matches!(projection("$where"), Err(ApiError::BadRequest(_))));
         assert!(matches!(projection("a..b"), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn blank_documents_match_all_and_bad_ones_say_where() {
+        let mut params = Params::new();
+        assert_eq!(document(&params, "filter"), Ok(Document::new()));
+        params.insert("filter".into(), " ".into());
+        assert_eq!(document(&params, "filter"), Ok(Document::new()));
+        params.insert("filter".into(), r#"{"a": }"#.into());
+        let Err(ApiError::BadRequest(message)) = document(&params, "filter") else {
+            panic!("a bad filter is a 400");
+        };
+        assert!(message.contains("filter is not valid JSON"), "{message}");
+        assert!(message.contains("line 1, column 7"), "{message}");
     }
 }

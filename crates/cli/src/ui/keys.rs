@@ -1,12 +1,13 @@
 //! The dotted keys of run documents, for the column picker and the compare
-//! view: `params.model.C` for `{"params": {"model": {"C": 0.01}}}`.
-//!
-//! [`leaves`] does the job of the command line's `keys.rs` (branch `cli`)
-//! for its CSV export; the two are to become one at merge.
+//! view: `params.model.C` for `{"params": {"model": {"C": 0.01}}}`. The
+//! flattening is the command line's ([`yamlett_cli::keys::flatten_with`]);
+//! what the picker adds is which sub-documents are leaves and which keys
+//! it hides.
 
 use std::collections::BTreeMap;
 
 use yamlett::bson::{Bson, Document};
+use yamlett_cli::keys::flatten_with;
 
 use super::ejson::type_name;
 
@@ -16,35 +17,19 @@ const HIDDEN: &[&str] = &["_yamlett.writers"];
 
 /// Whether a sub-document is an artifact reference (`codec`, `size`,
 /// `sha256`, `location`): a leaf, like a value.
-pub fn is_artifact(doc: &Document) -> bool {
+fn is_artifact(doc: &Document) -> bool {
     doc.contains_key("codec")
         && doc.contains_key("sha256")
         && doc.contains_key("size")
         && doc.contains_key("location")
 }
 
-/// Calls `visit(dotted_key, value)` for every leaf of `doc`: values that are
-/// not documents, empty documents and artifact references. Arrays are leaves.
-pub fn leaves(doc: &Document, visit: &mut dyn FnMut(&str, &Bson)) {
-    fn walk(prefix: &mut String, doc: &Document, visit: &mut dyn FnMut(&str, &Bson)) {
-        for (name, value) in doc {
-            let len = prefix.len();
-            if !prefix.is_empty() {
-                prefix.push('.');
-            }
-            prefix.push_str(name);
-            if !HIDDEN.contains(&prefix.as_str()) {
-                match value {
-                    Bson::Document(sub) if !sub.is_empty() && !is_artifact(sub) => {
-                        walk(prefix, sub, visit)
-                    }
-                    _ => visit(prefix, value),
-                }
-            }
-            prefix.truncate(len);
-        }
-    }
-    walk(&mut String::new(), doc, visit);
+/// The picker's leaves of `run`: artifact references and hidden keys are
+/// not walked into, and hidden keys are left out.
+fn picker_leaves(run: &Document) -> impl Iterator<Item = (String, &Bson)> {
+    flatten_with(run, &|key, sub| !is_artifact(sub) && !HIDDEN.contains(&key))
+        .into_iter()
+        .filter(|(key, _)| !HIDDEN.contains(&key.as_str()))
 }
 
 /// One dotted key over a set of runs: its types and how many runs hold it.
@@ -60,14 +45,14 @@ pub struct KeyStats {
 pub fn key_stats<'a>(runs: impl IntoIterator<Item = &'a Document>) -> BTreeMap<String, KeyStats> {
     let mut stats: BTreeMap<String, KeyStats> = BTreeMap::new();
     for run in runs {
-        leaves(run, &mut |key, value| {
-            let entry = stats.entry(key.to_string()).or_default();
+        for (key, value) in picker_leaves(run) {
+            let entry = stats.entry(key).or_default();
             entry.runs += 1;
             let name = type_name(value);
             if let Err(at) = entry.types.binary_search(&name) {
                 entry.types.insert(at, name);
             }
-        });
+        }
     }
     stats
 }
