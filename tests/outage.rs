@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bson::{doc, Bson, Document};
-use common::{outage_settings, unique, TestServer};
+use common::{assert_losses, outage_settings, stored, unique, TestServer};
 use yamlett::{Error, Run};
 
 /// The flush timeout these tests run with.
@@ -62,35 +62,6 @@ fn step(run: &Run, i: i64) -> anyhow::Result<Duration> {
         run.store("metrics.step", i)?;
     }
     Ok(start.elapsed())
-}
-
-/// The run's document, read straight from the server.
-fn stored(uri: &str, experiment: &str, id: &str) -> Document {
-    let client = mongodb::sync::Client::with_uri_str(uri).unwrap();
-    client
-        .database("yamlett")
-        .collection::<Document>(experiment)
-        .find_one(doc! { "_id": id })
-        .run()
-        .unwrap()
-        .unwrap_or_else(|| panic!("run {id} is not on the server"))
-}
-
-fn assert_losses(doc: &Document, n: i64) {
-    let losses: Vec<i64> = doc
-        .get_document("metrics")
-        .unwrap()
-        .get_array("loss")
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
-    assert_eq!(losses.len() as i64, n, "every value, once");
-    assert!(
-        losses.iter().copied().eq(0..n),
-        "in order: first differences at {:?}",
-        losses.iter().enumerate().find(|(i, v)| **v != *i as i64)
-    );
 }
 
 #[test]

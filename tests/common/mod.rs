@@ -191,3 +191,35 @@ pub fn restartable_port() -> u16 {
         }
     }
 }
+
+/// A run's document, read straight from the MongoDB server at `uri`
+/// (database `yamlett`), for outage tests that check what landed.
+pub fn stored(uri: &str, experiment: &str, id: &str) -> yamlett::bson::Document {
+    use yamlett::bson::{doc, Document};
+    let client = yamlett::mongodb::sync::Client::with_uri_str(uri).unwrap();
+    client
+        .database("yamlett")
+        .collection::<Document>(experiment)
+        .find_one(doc! { "_id": id })
+        .run()
+        .unwrap()
+        .unwrap_or_else(|| panic!("run {id} is not on the server"))
+}
+
+/// Asserts that `metrics.loss` holds 0..n: every value, once, in order.
+pub fn assert_losses(doc: &yamlett::bson::Document, n: i64) {
+    let losses: Vec<i64> = doc
+        .get_document("metrics")
+        .unwrap()
+        .get_array("loss")
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(losses.len() as i64, n, "every value, once");
+    assert!(
+        losses.iter().copied().eq(0..n),
+        "in order: first differences at {:?}",
+        losses.iter().enumerate().find(|(i, v)| **v != *i as i64)
+    );
+}

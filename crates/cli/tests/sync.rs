@@ -6,8 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{outage_settings, unique, TestServer};
-use yamlett::bson::{doc, Document};
+use common::{assert_losses, outage_settings, stored, unique, TestServer};
 use yamlett::Run;
 
 /// The flush timeout these tests run with.
@@ -31,34 +30,6 @@ fn step(run: &Run, i: i64) -> anyhow::Result<()> {
     run.push("metrics.loss", i)?;
     run.store("metrics.step", i)?;
     Ok(())
-}
-
-/// The run's document, read straight from the server.
-fn stored(uri: &str, experiment: &str, id: &str) -> Document {
-    let client = yamlett::mongodb::sync::Client::with_uri_str(uri).unwrap();
-    client
-        .database("yamlett")
-        .collection::<Document>(experiment)
-        .find_one(doc! { "_id": id })
-        .run()
-        .unwrap()
-        .unwrap_or_else(|| panic!("run {id} is not on the server"))
-}
-
-fn assert_losses(doc: &Document, n: i64) {
-    let losses: Vec<i64> = doc
-        .get_document("metrics")
-        .unwrap()
-        .get_array("loss")
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
-    assert_eq!(
-        losses,
-        (0..n).collect::<Vec<_>>(),
-        "every value, once, in order"
-    );
 }
 
 #[test]
