@@ -190,7 +190,7 @@ def ratio(value: float | None, base: float | None) -> str:
     return f" ({r:.2g}×)" if r < 10 else f" ({r:,.0f}×)"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", required=True, help="the yamlett-compare binary")
     parser.add_argument("--server", required=True, help="secantusd-py")
@@ -206,7 +206,32 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("COMPARE_ROUNDS", 1)),
                         help="log phase rounds, the order of the rows reversed every round; "
                              "the table shows each row's median (the query phase runs once)")
-    args = parser.parse_args()
+    parser.add_argument("--phases", default=os.environ.get("COMPARE_PHASES", "w1"),
+                        help="comma-separated workloads to run: w1 (the default) and/or s1 (compare_s1.py)")
+    # S1's knobs: see compare_s1.py.
+    parser.add_argument("--series-steps", type=int, default=int(os.environ.get("COMPARE_SERIES_STEPS", 1_000_000)))
+    parser.add_argument("--series-steps-of", default=os.environ.get("COMPARE_SERIES_STEPS_OF", ""),
+                        help="per-row step counts, e.g. mlflow=20000,py-yamlett=500")
+    parser.add_argument("--series-cap", type=float, default=float(os.environ.get("COMPARE_SERIES_CAP", 600)))
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    phases = set(args.phases.split(","))
+    unknown = phases - {"w1", "s1"}
+    if unknown:
+        sys.exit(f"unknown phases {sorted(unknown)} (COMPARE_PHASES takes w1 and s1)")
+    if "w1" in phases:
+        run_w1(args)
+    if "s1" in phases:
+        import compare_s1
+
+        compare_s1.run_s1(args)
+
+
+def run_w1(args: argparse.Namespace) -> None:
+    """Workload W1: every row's log and query phases, one table."""
     versions = json.loads(args.versions)
     started = time.time()
     header = machine()

@@ -8,9 +8,13 @@
 # scripts/test-server.sh), builds the Rust side (benches/compare/Cargo.toml,
 # its own workspace) in release mode, then runs workload W1 with every tool
 # (compare.py starts and stops its own test servers) and prints one markdown
-# table, also written to target/compare/latest.md.
+# table, also written to target/compare/latest.md. COMPARE_PHASES=s1 (or
+# w1,s1) runs workload S1, one metric series of 1,000,000 steps logged and
+# read back (compare_s1.py; its table in target/compare/latest-s1.md).
 #
-# Not part of CI. Knobs (environment): COMPARE_LOG_RUNS (200),
+# Not part of CI. Knobs (environment): COMPARE_PHASES (w1), COMPARE_SERIES_STEPS
+# (1000000), COMPARE_SERIES_STEPS_OF (per-row step counts, e.g.
+# mlflow=20000,py-yamlett=500), COMPARE_SERIES_CAP (600 s), COMPARE_LOG_RUNS (200),
 # COMPARE_QUERY_RUNS (5000), COMPARE_PY_YAMLETT_RUNS (2), COMPARE_REPS (5),
 # COMPARE_ONLY (comma-separated row keys, e.g. yamlett-local,raw-mongo),
 # COMPARE_ROUNDS (log phase rounds, the rows' order alternating; medians),

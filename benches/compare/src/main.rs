@@ -4,6 +4,7 @@
 //! ```text
 //! yamlett-compare log   yamlett|raw STORE DATA.json          # the log phase
 //! yamlett-compare query yamlett|raw STORE DATA.json [REPS]   # populate, then time the queries
+//! yamlett-compare series step|batch STORE VALUES.json CAP   # workload S1 (see s1.py)
 //! yamlett-compare opcounters MONGODB_URI                     # serverStatus opcounters
 //! yamlett-compare drop MONGODB_URI DB...                     # drop databases
 //! ```
@@ -12,8 +13,9 @@
 //! embedded store, or `mongodb://host:port/db`); `raw` needs a MongoDB URI
 //! and uses the database its path names. `DATA.json` is written by
 //! `w1.py --runs N --out DATA.json`, so these loops log exactly the values
-//! the Python tools log. Every command prints one JSON object on stdout,
-//! which `compare.py` reads.
+//! the Python tools log; `VALUES.json` (S1's metric values) is written by
+//! `s1.py --steps N --out VALUES.json`. Every command prints one JSON
+//! object on stdout, which `compare.py` reads.
 
 use std::time::Instant;
 
@@ -29,6 +31,13 @@ const LOG_EXPERIMENT: &str = "w1";
 const QUERY_EXPERIMENT: &str = "w1_query";
 /// The database the raw loop uses when the URI's path names none.
 const RAW_DATABASE: &str = "raw";
+/// The experiment S1 logs its one run into.
+const SERIES_EXPERIMENT: &str = "s1";
+/// The series S1 logs (`s1.KEY` under `metrics`).
+const SERIES_KEY: &str = "metrics.loss";
+/// Steps per guard of S1's `batch` mode, and between two reads of the clock
+/// for the time cap (`s1.BATCH`).
+const SERIES_BATCH: usize = 1000;
 
 /// One W1 run, as `w1.py` generated it.
 struct W1Run {
@@ -68,6 +77,15 @@ fn main() -> anyhow::Result<()> {
                 other => bail!("unknown tool {other:?} (yamlett or raw)"),
             }
         }
+        ["series", mode, store, values, cap] => {
+            let per_guard = match *mode {
+                "step" => 1,
+                "batch" => SERIES_BATCH,
+                other => bail!("unknown mode {other:?} (step or batch)"),
+            };
+            let cap = cap.parse().context("CAP (seconds)")?;
+            series_yamlett(store, &load_values(values)?, cap, per_guard)?
+        }
         ["opcounters", uri] => opcounters(uri)?,
         ["drop", uri, databases @ ..] => {
             let client = Client::with_uri_str(uri)?;
@@ -78,7 +96,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => bail!(
             "usage: yamlett-compare log|query yamlett|raw STORE DATA.json [REPS] \
-             | opcounters URI | drop URI DB..."
+             | series step|batch STORE VALUES.json CAP | opcounters URI | drop URI DB..."
         ),
     };
     println!("{out}");
@@ -321,6 +339,96 @@ fn query_result(
     })
 }
 
+// ------------------------------------------------------------- series phase
+
+/// Workload S1 on yamlett: one run, `log_at(SERIES_KEY, step, value)` once
+/// per step, with a guard per `per_guard` steps (1: every step durable when
+/// its guard drops, the training-loop shape; 1,000: buffered like the tools
+/// that batch), stopping at the first multiple of [`SERIES_BATCH`] steps
+/// past `cap` seconds; then the whole series read back through a fresh
+/// [`Experiment`] handle, as another process would. The same result as
+/// `common.series_phase` on the Python side.
+fn series_yamlett(
+    store: &str,
+    values: &[f64],
+    cap: f64,
+    per_guard: usize,
+) -> anyhow::Result<Value> {
+    let run = Run::builder()
+        .uri(store)
+        .experiment(SERIES_EXPERIMENT)
+        .open()?;
+    let rss_before = status_kib("VmRSS");
+    let start = Instant::now();
+    let mut logged = values.len();
+    let mut guard = None;
+    for (step, &value) in values.iter().enumerate() {
+        if step % SERIES_BATCH == 0 && step > 0 && start.elapsed().as_secs_f64() > cap {
+            logged = step;
+            break;
+        }
+        if step % per_guard == 0 {
+            // The previous guard flushes before the next one opens.
+            drop(guard.take());
+            guard = Some(run.enter());
+        }
+        run.log_at(SERIES_KEY, i64::try_from(step)?, value)?;
+    }
+    drop(guard);
+    run.finish()?;
+    let log_seconds = start.elapsed().as_secs_f64();
+    let log_peak = peak_rss_kib();
+
+    let start = Instant::now();
+    let experiment = Experiment::builder()
+        .name(SERIES_EXPERIMENT)
+        .uri(store)
+        .open()?;
+    let series = experiment.series(run.id(), SERIES_KEY)?;
+    let read_seconds = start.elapsed().as_secs_f64();
+
+    let expected_steps = 0..i64::try_from(logged)?;
+    let exact = series.steps.iter().copied().eq(expected_steps)
+        && series
+            .values
+            .iter()
+            .map(|v| v.to_bits())
+            .eq(values[..logged].iter().map(|v| v.to_bits()));
+    Ok(json!({
+        "steps": logged,
+        "log_seconds": log_seconds,
+        "read_seconds": read_seconds,
+        "rss_before_kib": rss_before,
+        "log_peak_rss_kib": log_peak,
+        "read": series_summary(&series.steps, &series.values),
+        "exact": exact,
+        "peak_rss_kib": peak_rss_kib(),
+    }))
+}
+
+/// A read-back history as `compare.py` checks it (`s1.summary`).
+fn series_summary(steps: &[i64], values: &[f64]) -> Value {
+    match (steps.first(), steps.last(), values.first(), values.last()) {
+        (Some(first_step), Some(last_step), Some(first), Some(last)) => json!({
+            "count": values.len(),
+            "first": [first_step, first],
+            "last": [last_step, last],
+            "min": values.iter().copied().fold(f64::INFINITY, f64::min),
+            "max": values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }),
+        _ => json!({ "count": values.len() }),
+    }
+}
+
+/// Reads S1's values, as `s1.py` wrote them, straight into a `Vec<f64>`
+/// (streamed: neither the text nor a JSON tree is held, so the process's
+/// peak RSS is the values' 8 bytes each, like the tools' own loops).
+fn load_values(path: &str) -> anyhow::Result<Vec<f64>> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {path}"))?;
+    serde_json::from_reader(std::io::BufReader::new(file))
+        .with_context(|| format!("parsing {path}"))
+}
+
 // ------------------------------------------------------------------ helpers
 
 /// The raw loop's collection: `name` in the database the URI's path names.
@@ -359,8 +467,16 @@ fn opcounters(uri: &str) -> anyhow::Result<Value> {
 /// rather than from the parent's `wait4`: a child's `ru_maxrss` also counts
 /// the parent's pages it was forked with before `exec`.
 fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM")
+}
+
+/// A memory field of `/proc/self/status` (`VmHWM`, `VmRSS`), in KiB.
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| {
+        line.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

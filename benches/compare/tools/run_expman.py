@@ -16,6 +16,12 @@ documented: ``expman.load_runs(experiment=...)`` (run metadata with its
 scalars) plus ``expman.load_config(path)`` per run (the params), filtered
 and grouped in Python. The query phase populates with the same calls as the
 log phase (its fastest path: the writes are asynchronous anyway).
+
+S1 (``series``): one run, ``log_vector({"loss": v}, step=)`` per step (as
+W1 logs its loss), closed inside the timed loop (``close()`` flushes what
+the background task still holds). Read back with ``expman.read_metrics``
+(the run's Parquet metrics as row dicts: ``step``, ``timestamp``,
+``loss``), its documented read API.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import common  # noqa: E402
+import s1  # noqa: E402
 import w1  # noqa: E402
 
 LOG_EXPERIMENT = "w1"
@@ -91,8 +98,27 @@ def query_phase(store: str, runs: list[dict], reps: int) -> dict:
     }
 
 
+def series_phase(store: str, values: list[float], cap: float) -> dict:
+    import expman
+
+    exp = expman.Experiment("s1", run_name="run-00000", base_dir=store)
+    run_dir = str(exp.run_dir)  # not available once closed
+
+    def log_step(step: int, value: float) -> None:
+        exp.log_vector({s1.KEY: value}, step=step)
+
+    def read() -> tuple[list[int], list[float]]:
+        rows = expman.read_metrics(run_dir)
+        return [row["step"] for row in rows], [row[s1.KEY] for row in rows]
+
+    return common.series_phase(values, cap, log_step, read, flush=exp.close)
+
+
 def main() -> None:
     args = common.parse_args(__doc__)
+    if args.phase == "series":
+        common.emit(series_phase(args.store, s1.make_values(args.steps), args.cap))
+        return
     runs = w1.make_runs(args.runs)
     if args.phase == "log":
         common.emit(log_phase(args.store, runs))

@@ -19,6 +19,13 @@ the returned DataFrame. MLflow has no aggregation: the ``$group`` is
 ``search_runs`` of every run, then a pandas ``groupby``. The query phase
 populates with the batch path (``MlflowClient.log_batch`` of everything per
 run).
+
+S1 (``series``): one run, ``log_metric("loss", v, step=)`` per step
+(``per-value``), or the steps collected in the training loop and sent by
+``MlflowClient.log_batch`` every 1,000 steps, MLflow's limit per call
+(``batch``); the run ends (``end_run``) inside the timed loop. Read back
+with ``MlflowClient.get_metric_history`` (one ``Metric`` object per point),
+sorted by step: MLflow does not promise an order.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import common  # noqa: E402
+import s1  # noqa: E402
 import w1  # noqa: E402
 
 LOG_EXPERIMENT = "w1"
@@ -123,8 +131,45 @@ def query_phase(store: str, runs: list[dict], reps: int) -> dict:
     }
 
 
+def series_phase(store: str, values: list[float], cap: float, variant: str) -> dict:
+    import mlflow
+    from mlflow.entities import Metric
+
+    setup(store, "s1")
+    client = mlflow.MlflowClient()
+    run_id = mlflow.start_run().info.run_id
+    pending: list[Metric] = []
+
+    def log_per_value(step: int, value: float) -> None:
+        mlflow.log_metric(s1.KEY, value, step=step)
+
+    def log_batched(step: int, value: float) -> None:
+        pending.append(Metric(s1.KEY, value, int(time.time() * 1000), step))
+        if len(pending) == s1.BATCH:
+            send()
+
+    def send() -> None:
+        if pending:
+            client.log_batch(run_id, metrics=pending)
+            pending.clear()
+
+    def finish() -> None:
+        send()
+        mlflow.end_run()
+
+    def read() -> tuple[list[int], list[float]]:
+        history = sorted(client.get_metric_history(run_id, s1.KEY), key=lambda m: m.step)
+        return [m.step for m in history], [m.value for m in history]
+
+    log_step = log_per_value if variant == "per-value" else log_batched
+    return common.series_phase(values, cap, log_step, read, flush=finish)
+
+
 def main() -> None:
     args = common.parse_args(__doc__, variants=("per-value", "batch"))
+    if args.phase == "series":
+        common.emit(series_phase(args.store, s1.make_values(args.steps), args.cap, args.variant))
+        return
     runs = w1.make_runs(args.runs)
     if args.phase == "log":
         common.emit(log_phase(args.store, runs, args.variant))

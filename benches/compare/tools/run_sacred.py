@@ -15,6 +15,12 @@ query API of its own): ``config.model.fit_intercept``,
 ``config.data.n_observations`` and ``result.f1_score``. The query phase
 populates with one genuine ``ex.run`` and ``insert_many`` of clones of its
 documents (see ``query_phase``).
+
+S1 (``series``): one ``ex.run`` whose main function calls
+``_run.log_scalar("loss", v, step)`` per step, timed as a whole (the
+observer's last write happens as the run completes). Read back the way
+Sacred stores metrics: the ``metrics`` collection's document for the run
+and name (``steps`` and ``values`` arrays, one ``$push`` per heartbeat).
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import common  # noqa: E402
+import s1  # noqa: E402
 import w1  # noqa: E402
 
 LOG_DATABASE = "sacred_w1"
 QUERY_DATABASE = "sacred_w1_query"
+SERIES_DATABASE = "sacred_s1"
 
 FIND_FILTER = {
     "config.model.fit_intercept": True,
@@ -124,12 +132,44 @@ def query_phase(store: str, runs: list[dict], reps: int) -> dict:
     }
 
 
+def series_phase(store: str, values: list[float], cap: float) -> dict:
+    import pymongo
+    from sacred import Experiment
+    from sacred.observers import MongoObserver
+
+    ex = Experiment("s1")
+    ex.observers.append(MongoObserver(url=store, db_name=SERIES_DATABASE))
+    finished = {}
+
+    @ex.main
+    def train(_run):
+        finished["run_id"] = _run._id
+        finished["loop"]()
+
+    def around(loop) -> None:
+        finished["loop"] = loop
+        ex.run()
+
+    def log_step(step: int, value: float) -> None:
+        ex.current_run.log_scalar(s1.KEY, value, step)
+
+    def read() -> tuple[list[int], list[float]]:
+        with pymongo.MongoClient(store) as client:
+            metric = client[SERIES_DATABASE].metrics.find_one({"run_id": finished["run_id"], "name": s1.KEY})
+        return (metric["steps"], metric["values"]) if metric else ([], [])
+
+    return common.series_phase(values, cap, log_step, read, around=around)
+
+
 def main() -> None:
     import logging
 
     # Sacred logs two INFO lines per run to stderr; keep its warnings.
     logging.basicConfig(level=logging.WARNING)
     args = common.parse_args(__doc__)
+    if args.phase == "series":
+        common.emit(series_phase(args.store, s1.make_values(args.steps), args.cap))
+        return
     runs = w1.make_runs(args.runs)
     if args.phase == "log":
         common.emit(log_phase(args.store, runs))

@@ -11,6 +11,13 @@ The query phase populates with pymongo ``insert_many`` of the documents
 yamlett 0.0.7 writes (its own write path would take hours for 5,000 runs),
 then times ``Experiment.find`` / ``Experiment.aggregate`` as a user calls
 them (each opens a client, as the tool does).
+
+S1 (``series``): ``run.store("metrics.loss", v, push=True)`` per step, its
+only way to record a history: the values go into an array inside the run
+document (no step numbers: a point's step is its index), so the document
+grows with every step toward MongoDB's 16 MiB limit. Read back with
+``run.data()`` (the whole run document). The result also carries the run
+document's BSON size, to show how far it is from that limit.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import common  # noqa: E402
+import s1  # noqa: E402
 import w1  # noqa: E402
 
 LOG_EXPERIMENT = "w1"
@@ -74,8 +82,32 @@ def query_phase(store: str, runs: list[dict], reps: int) -> dict:
     }
 
 
+def series_phase(store: str, values: list[float], cap: float) -> dict:
+    import bson
+    import pymongo
+    from yamlett import Run
+
+    run = Run(experiment_name="s1", mongo_options={"host": store})
+
+    def log_step(step: int, value: float) -> None:
+        run.store(f"metrics.{s1.KEY}", value, push=True)
+
+    def read() -> tuple[list[int], list[float]]:
+        history = list(run.data()["metrics"][s1.KEY])
+        return list(range(len(history))), history
+
+    result = common.series_phase(values, cap, log_step, read)
+    with pymongo.MongoClient(store) as client:
+        document = client.yamlett["s1"].find_one({"_id": run.id}, {"_id": 0})
+    result["document_bytes"] = len(bson.encode(document))
+    return result
+
+
 def main() -> None:
     args = common.parse_args(__doc__)
+    if args.phase == "series":
+        common.emit(series_phase(args.store, s1.make_values(args.steps), args.cap))
+        return
     runs = w1.make_runs(args.runs)
     if args.phase == "log":
         common.emit(log_phase(args.store, runs))
