@@ -100,7 +100,7 @@ impl SortSpec {
     ///
     /// let by_f1 = Sort::parse(&doc! { "metrics.f1": -1 })?;
     /// let run = doc! { "_id": "a", "metrics": { "f1": 0.8, "loss": [0.5, 0.4] } };
-    /// let raw = RawDocumentBuf::from_document(&run).unwrap();
+    /// let raw = RawDocumentBuf::try_from(&run).unwrap();
     /// assert_eq!(by_f1.raw_key_values(&raw), by_f1.key_values(&run));
     /// # Ok::<(), yamlett_query::QueryError>(())
     /// ```
@@ -274,7 +274,7 @@ mod tests {
         idx.sort_by(|&a, &b| spec.compare(&docs[a], &docs[b]));
         let raw: Vec<Vec<Bson>> = docs
             .iter()
-            .map(|doc| spec.raw_key_values(&bson::RawDocumentBuf::from_document(doc).unwrap()))
+            .map(|doc| spec.raw_key_values(&bson::RawDocumentBuf::try_from(doc).unwrap()))
             .collect();
         let mut by_raw: Vec<usize> = (0..docs.len()).collect();
         by_raw.sort_by(|&a, &b| spec.compare_key_values(&raw[a], &raw[b]));

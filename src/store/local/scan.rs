@@ -238,7 +238,7 @@ impl FindQuery {
                 sort,
                 seq,
                 key,
-                raw: raw.to_raw_document_buf(),
+                raw: raw.to_owned(),
             });
             if heap.len() > keep {
                 heap.pop();
