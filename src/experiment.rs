@@ -13,7 +13,7 @@ use crate::key;
 use crate::location::Location;
 use crate::run::DEFAULT_EXPERIMENT;
 use crate::store::{self, Store};
-use crate::{Error, FindOptions, RunStatus, Series, SeriesBucket};
+use crate::{Error, FindOptions, Page, RunStatus, Series, SeriesBucket};
 
 /// A named collection of runs.
 ///
@@ -150,6 +150,38 @@ impl Experiment {
         let mut runs = self.store.find(&self.name, &filter, &options)?;
         runs.iter_mut().for_each(key::hide_internal_fields);
         Ok(runs)
+    }
+
+    /// One page of the runs matching `filter` (sorted, skipped, limited and
+    /// projected as `options` say) and how many match in all: what a table
+    /// of runs shows. The embedded store reads the runs once for both, keeps
+    /// only the best `skip + limit` by the sort while it counts, and decodes
+    /// only those; with MongoDB it is a count and a find. Use it rather than
+    /// [`Experiment::count`] then [`Experiment::find_with`], which read
+    /// every run twice.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-find-page"));
+    /// use yamlett::{bson::doc, Experiment, FindOptions, Run};
+    ///
+    /// for (id, f1) in [("p1", 0.7), ("p2", 0.9), ("p3", 0.8)] {
+    ///     let run = Run::builder().experiment("doc-pages").id(id).open()?;
+    ///     run.store("metrics.f1_score", f1)?;
+    ///     run.finish()?;
+    /// }
+    /// let page = Experiment::new("doc-pages")?.find_page(
+    ///     doc! { "metrics.f1_score": { "$gte": 0.75 } },
+    ///     FindOptions::new().sort(doc! { "metrics.f1_score": -1 }).limit(1),
+    /// )?;
+    /// assert_eq!(page.total, 2);
+    /// assert_eq!(page.runs[0].get_str("_id")?, "p2");
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn find_page(&self, filter: Document, options: FindOptions) -> anyhow::Result<Page> {
+        let (filter, options) = depth::check_find(filter, options)?;
+        let mut page = self.store.find_page(&self.name, &filter, &options)?;
+        page.runs.iter_mut().for_each(key::hide_internal_fields);
+        Ok(page)
     }
 
     /// The first run matching `filter`, if any.

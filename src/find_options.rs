@@ -57,3 +57,16 @@ impl FindOptions {
         self
     }
 }
+
+/// One page of the runs matching a filter, and how many match in all: what
+/// [`Experiment::find_page`](crate::Experiment::find_page) answers, so that
+/// a table can show "51-100 of 4,570" from one read.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Page {
+    /// How many runs match the filter, whatever the skip and limit.
+    pub total: u64,
+    /// The runs of the page: sorted, skipped, limited and projected as the
+    /// [`FindOptions`] said.
+    pub runs: Vec<Document>,
+}

@@ -57,7 +57,7 @@ pub use error::Error;
 pub use experiment::{
     experiments, experiments_in, Experiment, ExperimentBuilder, ExperimentSummary,
 };
-pub use find_options::FindOptions;
+pub use find_options::{FindOptions, Page};
 pub use gc::{gc, Garbage, GcOptions, GcReport, DEFAULT_GC_MIN_AGE};
 pub use location::{DEFAULT_LOCAL_DIR, URI_ENV};
 pub use mongodb;

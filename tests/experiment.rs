@@ -87,6 +87,84 @@ on_both_stores!(find_sorts_skips_limits_and_projects, |uri| {
     Ok(())
 });
 
+on_both_stores!(a_page_and_its_total_come_from_one_call, |uri| {
+    let name = unique("find_page");
+    seed_runs(uri, &name)?;
+    let experiment = Experiment::builder().uri(uri).name(&name).open()?;
+    let by_f1 = || doc! { "metrics.f1_score": -1 };
+    let from_3000 = || doc! { "data.n_observations": { "$gte": 3000 } };
+    let cases = [
+        (doc! {}, FindOptions::new()),
+        (
+            doc! { "params.model.fit_intercept": true },
+            FindOptions::new(),
+        ),
+        (from_3000(), FindOptions::new().skip(2).limit(3)),
+        (from_3000(), FindOptions::new().limit(2)),
+        (doc! {}, FindOptions::new().sort(by_f1()).skip(1).limit(2)),
+        (
+            from_3000(),
+            FindOptions::new()
+                .sort(doc! { "params.model.fit_intercept": 1, "metrics.f1_score": -1 })
+                .limit(3)
+                .projection(doc! { "metrics": 1 }),
+        ),
+        (from_3000(), FindOptions::new().sort(by_f1()).limit(50)),
+        (
+            from_3000(),
+            FindOptions::new().sort(by_f1()).skip(20).limit(5),
+        ),
+        (from_3000(), FindOptions::new().sort(by_f1())),
+        (
+            doc! { "data.n_observations": -1 },
+            FindOptions::new().sort(by_f1()).limit(5),
+        ),
+    ];
+    for (filter, options) in cases {
+        let page = experiment.find_page(filter.clone(), options.clone())?;
+        let what = format!("{filter} {options:?}");
+        assert_eq!(page.total, experiment.count(filter.clone())?, "{what}");
+        assert_eq!(page.runs, experiment.find_with(filter, options)?, "{what}");
+    }
+    // run3..run9 match; fit_intercept false (odd) first, best f1 first.
+    let page = experiment.find_page(
+        from_3000(),
+        FindOptions::new()
+            .sort(doc! { "params.model.fit_intercept": 1, "metrics.f1_score": -1 })
+            .skip(1)
+            .limit(3),
+    )?;
+    assert_eq!(page.total, 7);
+    assert_eq!(ids(&page.runs), ["run7", "run5", "run3"]);
+    assert!(
+        page.runs.iter().all(|run| run
+            .get("_yamlett")
+            .is_some_and(|meta| !meta.as_document().unwrap().contains_key("writers"))),
+        "internal fields stay hidden"
+    );
+    let bad = experiment
+        .find_page(doc! { "a": { "$bogus": 1 } }, FindOptions::new())
+        .unwrap_err();
+    assert!(
+        matches!(bad.downcast_ref::<Error>(), Some(Error::InvalidQuery(_))),
+        "{bad:#}"
+    );
+    let bad_sort = experiment
+        .find_page(
+            doc! {},
+            FindOptions::new().sort(doc! { "a": "up" }).limit(1),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            bad_sort.downcast_ref::<Error>(),
+            Some(Error::InvalidQuery(_))
+        ),
+        "{bad_sort:#}"
+    );
+    Ok(())
+});
+
 on_both_stores!(group_averages_by_a_nested_param, |uri| {
     let name = unique("group");
     seed_runs(uri, &name)?;

@@ -11,7 +11,7 @@ use std::fmt;
 use bson::{doc, Bson, DateTime, Document};
 
 use crate::series::{Append, BucketSummary, SeriesBucket};
-use crate::FindOptions;
+use crate::{FindOptions, Page};
 
 /// Which buckets of a series to read.
 #[derive(Debug, Clone)]
@@ -104,6 +104,20 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 
     /// How many runs of `experiment` match `filter`.
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64>;
+
+    /// The runs of `experiment` matching `filter`, shaped by `options`, and
+    /// how many match in all. Here a count and a find, which the server
+    /// answers from its indexes; a store that must scan does it once.
+    fn find_page(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> anyhow::Result<Page> {
+        let total = self.count(experiment, filter)?;
+        let runs = self.find(experiment, filter, options)?;
+        Ok(Page { total, runs })
+    }
 
     /// Runs an aggregation pipeline over the runs of `experiment`.
     fn aggregate(&self, experiment: &str, pipeline: &[Document]) -> anyhow::Result<Vec<Document>>;

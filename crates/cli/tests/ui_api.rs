@@ -352,3 +352,111 @@ fn a_uri_password_reaches_neither_the_page_nor_the_log() {
         "store failures are logged: {log}"
     );
 }
+
+on_both_stores!(
+    hundred_thousand_deep_input_is_a_400_and_the_server_lives_on,
+    |uri| {
+        let (ui, e) = seeded(uri)?;
+        const DEEP: usize = 100_000;
+        let nested = |open: &str, inner: &str, close: &str| {
+            format!("{}{inner}{}", open.repeat(DEEP), close.repeat(DEEP))
+        };
+        let deep_filter = nested(r#"{"a": "#, "1", "}");
+        let deep_and = nested(r#"{"$and": ["#, "{}", "]}");
+        let deep_expression = nested(r#"{"$add": [1, "#, "1", "]}");
+        let cases = [
+            format!("/api/runs?experiment={e}&filter={}", q(&deep_filter)),
+            format!("/api/runs?experiment={e}&filter={}", q(&deep_and)),
+            format!("/api/runs?experiment={e}&sort={}", q(&deep_filter)),
+            format!(
+                "/api/aggregate?experiment={e}&pipeline={}",
+                q(&format!(r#"[{{"$match": {deep_and}}}]"#))
+            ),
+            format!(
+                "/api/aggregate?experiment={e}&pipeline={}",
+                q(&format!(
+                    r#"[{{"$group": {{"_id": null, "x": {{"$sum": {deep_expression}}}}}}}]"#
+                ))
+            ),
+            format!(
+                "/api/aggregate?experiment={e}&pipeline={}",
+                q(&nested("[", "1", "]"))
+            ),
+        ];
+        for path in &cases {
+            let (status, body) = ui.json(path);
+            let shown = &path[..80];
+            assert_eq!(status, 400, "{shown}…: {body}");
+            let message = body["error"].as_str().expect("an error message");
+            assert!(
+                message.contains("recursion limit") || message.contains("deep"),
+                "{shown}…: {message}"
+            );
+        }
+        // Still serving, and nothing changed.
+        let (status, page) = ui.json(&format!("/api/runs?experiment={e}"));
+        assert_eq!(status, 200);
+        assert_eq!(page["total"], 3);
+        Ok(())
+    }
+);
+
+on_both_stores!(keys_cover_every_run_and_follow_writes_and_deletes, |uri| {
+    let (ui, e) = seeded(uri)?;
+    let keys = |ui: &Dashboard| -> serde_json::Map<String, serde_json::Value> {
+        let (status, keys) = ui.json(&format!("/api/keys?experiment={e}"));
+        assert_eq!(status, 200, "{keys}");
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .map(|k| (k["key"].as_str().unwrap().to_string(), k.clone()))
+            .collect()
+    };
+    let before = keys(&ui);
+    assert_eq!(before["params.lr"]["runs"], 3);
+    assert!(!before.contains_key("params.only_late"));
+
+    // A run written after the keys were first read, and a new key in an
+    // existing run: both show, with the right counts.
+    let open = |id: &str| {
+        yamlett::Run::builder()
+            .uri(uri)
+            .experiment(&e)
+            .id(id)
+            .open()
+    };
+    let late = open("late")?;
+    late.store("params.only_late", "x")?;
+    late.store("params.lr", 7)?;
+    late.finish()?;
+    let beta = open("beta")?;
+    beta.store("params.extra", true)?;
+    beta.finish()?;
+    let after = keys(&ui);
+    assert_eq!(after["model"]["runs"], 1);
+    assert_eq!(
+        after["params.only_late"],
+        json!({"key": "params.only_late", "types": ["string"], "runs": 1})
+    );
+    assert_eq!(
+        after["params.lr"],
+        json!({"key": "params.lr", "types": ["double", "int"], "runs": 4})
+    );
+    assert_eq!(after["params.extra"]["runs"], 1);
+    assert_eq!(after["params.kind"]["runs"], 3);
+
+    // Deleted runs take their keys with them.
+    let deleted = yamlett::Experiment::builder()
+        .uri(uri)
+        .name(&e)
+        .open()?
+        .delete(yamlett::bson::doc! { "_id": { "$in": ["late", "alpha"] } })?;
+    assert_eq!(deleted, 2);
+    let last = keys(&ui);
+    assert!(!last.contains_key("params.only_late"), "{last:?}");
+    assert!(!last.contains_key("model"), "alpha's artifact key is gone");
+    assert_eq!(last["params.note"]["runs"], 1);
+    assert_eq!(last["params.lr"]["runs"], 2);
+    assert_eq!(last["params.lr"]["types"], json!(["double"]));
+    Ok(())
+});

@@ -394,3 +394,64 @@ fn markup_in_run_content_is_shown_as_text_and_never_run() {
     }
     screenshot(tab, "injection");
 }
+
+#[test]
+fn comparing_a_running_run_refreshes_by_itself() {
+    let f = fixture();
+    let tab = &f.tab;
+    let live = yamlett::Run::builder()
+        .uri(f._store.path().to_str().unwrap())
+        .experiment(&f.experiment)
+        .id("live")
+        .open()
+        .unwrap();
+    {
+        let _guard = live.enter();
+        for step in 0..10 {
+            live.log("metrics.live", step as f64).unwrap();
+        }
+    }
+    tab.navigate_to(&f.ui.url(&format!(
+        "/experiments/{}/compare?ids=live,alpha",
+        f.experiment
+    )))
+    .unwrap()
+    .wait_until_navigated()
+    .unwrap();
+    let last = |key: &str| {
+        format!("(document.querySelector(\".chart[data-key='{key}'] canvas\") || {{dataset: {{}}}}).dataset.last")
+    };
+    wait_for(tab, &last("metrics.live"), "9".into());
+    wait_true(
+        tab,
+        "document.querySelector('.legend .badge.running') !== null",
+    );
+    // Points logged after the page opened, a series begun since and a new
+    // result all appear without a reload (the page polls every 4 s).
+    {
+        let _guard = live.enter();
+        for step in 10..25 {
+            live.log("metrics.live", step as f64).unwrap();
+        }
+        live.log("metrics.late", 1.0).unwrap();
+        live.log("metrics.late", 2.0).unwrap();
+        live.store("metrics.f1", 0.55).unwrap();
+    }
+    wait_for(tab, &last("metrics.live"), "24".into());
+    wait_for(tab, &last("metrics.late"), "1".into());
+    wait_true(
+        tab,
+        "[...document.querySelectorAll('#compare-table tbody tr')].some(r => r.children[0].textContent === 'metrics.f1' && r.children[1].textContent === '0.55')",
+    );
+    assert!(
+        line_pixels(tab, ".chart[data-key='metrics.live'] canvas") > 0,
+        "the live series is drawn"
+    );
+    screenshot(tab, "compare-live");
+    // A finished run stops the polling: its badge says so.
+    live.finish().unwrap();
+    wait_true(
+        tab,
+        "document.querySelector('.legend .badge.running') === null",
+    );
+}

@@ -15,10 +15,12 @@
 
 use std::cmp::Ordering;
 
-use bson::{Bson, Document};
+use std::borrow::Cow;
+
+use bson::{Bson, Document, RawDocument};
 
 use super::compare::{compare, Number};
-use super::path::{FieldPath, Segment};
+use super::path::{DocView, FieldPath, RawDoc, Segment, Value};
 use super::{QueryError, QueryResult};
 
 /// The key of a document with nothing at the path.
@@ -65,7 +67,7 @@ impl SortSpec {
     /// Orders two documents by the keys in turn.
     pub fn compare(&self, a: &Document, b: &Document) -> Ordering {
         for key in &self.keys {
-            let order = compare(key.extract(a), key.extract(b));
+            let order = compare(&key.extract(a), &key.extract(b));
             let order = if key.descending {
                 order.reverse()
             } else {
@@ -83,7 +85,30 @@ impl SortSpec {
     pub fn key_values(&self, doc: &Document) -> Vec<Bson> {
         self.keys
             .iter()
-            .map(|key| key.extract(doc).clone())
+            .map(|key| key.extract(doc).into_owned())
+            .collect()
+    }
+
+    /// [`SortSpec::key_values`] of a stored document, read from its raw
+    /// bytes: only the values at the sort's paths are decoded, so a store
+    /// can rank every match and decode only those it keeps. Bytes too
+    /// malformed to read sort as a missing field.
+    ///
+    /// ```
+    /// use bson::{doc, RawDocumentBuf};
+    /// use yamlett_query::Sort;
+    ///
+    /// let by_f1 = Sort::parse(&doc! { "metrics.f1": -1 })?;
+    /// let run = doc! { "_id": "a", "metrics": { "f1": 0.8, "loss": [0.5, 0.4] } };
+    /// let raw = RawDocumentBuf::try_from(&run).unwrap();
+    /// assert_eq!(by_f1.raw_key_values(&raw), by_f1.key_values(&run));
+    /// # Ok::<(), yamlett_query::QueryError>(())
+    /// ```
+    pub fn raw_key_values(&self, doc: &RawDocument) -> Vec<Bson> {
+        let doc = RawDoc::new(doc);
+        self.keys
+            .iter()
+            .map(|key| key.extract(doc).into_owned())
             .collect()
     }
 
@@ -141,15 +166,16 @@ fn parse_direction(field: &str, direction: &Bson) -> QueryResult<bool> {
 }
 
 impl SortKey {
-    /// The document's sort key for this path and direction.
-    fn extract<'a>(&self, doc: &'a Document) -> &'a Bson {
-        let mut best: Option<&'a Bson> = None;
+    /// The document's sort key for this path and direction: borrowed from a
+    /// decoded document, decoded (that one value only) from a raw one.
+    fn extract<'a, D: DocView<'a>>(&self, doc: D) -> Cow<'a, Bson> {
+        let mut best: Option<Cow<'a, Bson>> = None;
         let mut missing = false;
-        let mut consider = |candidate: Option<&'a Bson>| match candidate {
+        let mut consider = |candidate: Option<Cow<'a, Bson>>| match candidate {
             None => missing = true,
             Some(value) => {
-                let better = best.is_none_or(|current| {
-                    let order = compare(value, current);
+                let better = best.as_deref().is_none_or(|current| {
+                    let order = compare(&value, current);
                     if self.descending {
                         order == Ordering::Greater
                     } else {
@@ -169,7 +195,7 @@ impl SortKey {
             },
             None => consider(None),
         }
-        let null_wins = match best {
+        let null_wins = match best.as_deref() {
             None => true,
             Some(value) => {
                 missing && {
@@ -182,51 +208,55 @@ impl SortKey {
                 }
             }
         };
-        if null_wins {
-            &NULL
-        } else {
-            best.unwrap_or(&NULL)
+        match best {
+            Some(value) if !null_wins => value,
+            _ => Cow::Borrowed(&NULL),
         }
     }
 }
 
 /// Feeds every candidate sort value reachable from `value` along `rest` to
-/// `consider` (`None` for a missing field).
-fn candidates<'a>(
-    value: &'a Bson,
+/// `consider` (`None` for a missing field, or for bytes too malformed to
+/// decode, which sort as if absent).
+fn candidates<'a, V: Value<'a>>(
+    value: V,
     rest: &[Segment],
     expand: bool,
-    consider: &mut impl FnMut(Option<&'a Bson>),
+    consider: &mut impl FnMut(Option<Cow<'a, Bson>>),
 ) {
     let Some((next, after)) = rest.split_first() else {
-        match value {
-            Bson::Array(items) if expand && items.is_empty() => consider(Some(&EMPTY_ARRAY)),
-            Bson::Array(items) if expand => items.iter().for_each(|item| consider(Some(item))),
-            other => consider(Some(other)),
+        match value.elements() {
+            Some(mut items) if expand => match items.next() {
+                None => consider(Some(Cow::Borrowed(&EMPTY_ARRAY))),
+                Some(first) => {
+                    consider(first.to_bson());
+                    items.for_each(|item| consider(item.to_bson()));
+                }
+            },
+            _ => consider(value.to_bson()),
         }
         return;
     };
-    match value {
-        Bson::Document(doc) => match doc.get(&next.name) {
+    if let Some(doc) = value.as_document() {
+        match doc.get(&next.name) {
             Some(inner) => candidates(inner, after, true, consider),
             None => consider(None),
-        },
-        Bson::Array(items) => match next.index {
+        }
+    } else if let Some(mut items) = value.elements() {
+        match next.index {
             Some(index) => {
-                if let Some(item) = items.get(index) {
+                if let Some(item) = items.nth(index) {
                     candidates(item, after, false, consider);
                 }
             }
             None => {
-                for item in items
-                    .iter()
-                    .filter(|item| matches!(item, Bson::Document(_)))
-                {
+                for item in items.filter(|item| item.as_document().is_some()) {
                     candidates(item, rest, true, consider);
                 }
             }
-        },
-        _ => consider(None),
+        }
+    } else {
+        consider(None);
     }
 }
 
@@ -235,11 +265,29 @@ mod tests {
     use super::*;
     use bson::doc;
 
-    /// The input indexes in sorted order (a stable sort, as callers use).
+    /// The input indexes in sorted order (a stable sort, as callers use),
+    /// checking that the keys read from raw BSON order the documents
+    /// exactly as the decoded documents do.
     fn order(docs: &[Document], spec: Document) -> Vec<usize> {
         let spec = SortSpec::parse(&spec).unwrap();
         let mut idx: Vec<usize> = (0..docs.len()).collect();
         idx.sort_by(|&a, &b| spec.compare(&docs[a], &docs[b]));
+        let raw: Vec<Vec<Bson>> = docs
+            .iter()
+            .map(|doc| spec.raw_key_values(&bson::RawDocumentBuf::try_from(doc).unwrap()))
+            .collect();
+        let mut by_raw: Vec<usize> = (0..docs.len()).collect();
+        by_raw.sort_by(|&a, &b| spec.compare_key_values(&raw[a], &raw[b]));
+        assert_eq!(by_raw, idx, "raw keys order as the documents do");
+        for (doc, raw) in docs.iter().zip(&raw) {
+            // Compared by the sort, not `==`: NaN equals NaN there.
+            let decoded = spec.key_values(doc);
+            assert_eq!(
+                spec.compare_key_values(&decoded, raw),
+                Ordering::Equal,
+                "{doc}"
+            );
+        }
         idx
     }
 

@@ -49,7 +49,7 @@ use rusqlite::Connection;
 
 use super::{Buckets, Store};
 use crate::series::{Append, BucketSummary, SeriesBucket};
-use crate::{Error, FindOptions};
+use crate::{Error, FindOptions, Page};
 use yamlett_query::Filter;
 use yamlett_query::QueryError;
 use yamlett_query::Update;
@@ -295,6 +295,17 @@ impl Store for LocalStore {
         let query = scan::FindQuery::parse(filter, options).map_err(invalid_query)?;
         self.catch_up()?;
         self.read(|conn| query.run(conn, experiment))
+    }
+
+    fn find_page(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+    ) -> anyhow::Result<Page> {
+        let query = scan::FindQuery::parse(filter, options).map_err(invalid_query)?;
+        self.catch_up()?;
+        self.read(|conn| query.page(conn, experiment))
     }
 
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {

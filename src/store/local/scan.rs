@@ -9,12 +9,12 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
 
-use bson::{Bson, Document, RawDocument};
+use bson::{Bson, Document, RawDocument, RawDocumentBuf};
 use rusqlite::{Connection, Row};
 
 use super::decoder::Decoder;
 use super::{decode_raw as decode, invalid_query};
-use crate::FindOptions;
+use crate::{FindOptions, Page};
 use yamlett_query::advanced::Env;
 use yamlett_query::Filter;
 use yamlett_query::Pipeline;
@@ -76,12 +76,18 @@ fn matching_row<'r>(
 pub(super) struct FindQuery {
     filter: Filter,
     sort: Option<Sort>,
-    /// The top-level fields the sort reads (`metrics` for `metrics.f1`).
-    sort_roots: Vec<String>,
     projection: Option<Projection>,
     skip: u64,
     /// `None` for no limit; MongoDB reads a limit of 0 as none.
     limit: Option<u64>,
+}
+
+/// Whether a scan goes on counting matches once the runs it returns are
+/// complete (a page and its total) or stops there (a plain `find`).
+#[derive(Clone, Copy, PartialEq)]
+enum Count {
+    All,
+    UntilFull,
 }
 
 impl FindQuery {
@@ -90,7 +96,6 @@ impl FindQuery {
         Ok(FindQuery {
             filter: Filter::parse(filter)?,
             sort: options.sort.as_ref().map(Sort::parse).transpose()?,
-            sort_roots: options.sort.as_ref().map(sort_roots).unwrap_or_default(),
             projection: options
                 .projection
                 .as_ref()
@@ -103,43 +108,56 @@ impl FindQuery {
 
     /// Runs the query over `experiment`.
     pub(super) fn run(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
-        let docs = match &self.sort {
-            None => self.natural(conn, experiment)?,
-            Some(sort) => {
-                let sorted = match self.limit {
-                    Some(limit) => {
-                        self.top(conn, experiment, sort, self.skip.saturating_add(limit))?
-                    }
-                    None => self.sorted(conn, experiment, sort)?,
-                };
-                let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
-                sorted.into_iter().skip(skip).collect()
-            }
+        Ok(self.execute(conn, experiment, Count::UntilFull)?.runs)
+    }
+
+    /// Runs the query over `experiment` and counts every match, in the same
+    /// single scan.
+    pub(super) fn page(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Page> {
+        self.execute(conn, experiment, Count::All)
+    }
+
+    /// The runs, and how many matches the scan counted: all of them with
+    /// [`Count::All`].
+    fn execute(&self, conn: &Connection, experiment: &str, count: Count) -> anyhow::Result<Page> {
+        let (total, docs) = match &self.sort {
+            None => self.natural(conn, experiment, count)?,
+            Some(sort) => match self.limit {
+                Some(limit) => self.top(conn, experiment, sort, limit)?,
+                None => self.sorted(conn, experiment, sort)?,
+            },
         };
-        match &self.projection {
-            None => Ok(docs),
+        let runs = match &self.projection {
+            None => docs,
             Some(projection) => docs
                 .iter()
                 .map(|doc| projection.apply(doc).map_err(invalid_query))
-                .collect(),
-        }
+                .collect::<anyhow::Result<_>>()?,
+        };
+        Ok(Page { total, runs })
     }
 
     /// Without a sort: skipped matches are counted, not decoded, and the
-    /// scan stops as soon as the limit is reached.
+    /// scan stops as soon as the limit is reached unless it counts them all.
     ///
     /// Decoding the matches into `Document`s costs about as much as the scan
     /// itself, so past [`DECODE_ALONE`] matches a second thread decodes
     /// them (from copies of their bytes) while this one goes on scanning.
-    fn natural(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
-        let mut to_skip = self.skip;
+    fn natural(
+        &self,
+        conn: &Connection,
+        experiment: &str,
+        count: Count,
+    ) -> anyhow::Result<(u64, Vec<Document>)> {
+        let mut matched: u64 = 0;
         let mut found: u64 = 0;
         let mut docs = Vec::new();
         std::thread::scope(|threads| -> anyhow::Result<()> {
             let mut decoder: Option<Decoder<'_>> = None;
             let scanned = scan(conn, experiment, Some(&self.filter), |_, raw| {
-                if to_skip > 0 {
-                    to_skip -= 1;
+                matched += 1;
+                let full = self.limit.is_some_and(|n| found >= n);
+                if matched <= self.skip || full {
                     return Ok(ControlFlow::Continue(()));
                 }
                 found += 1;
@@ -151,7 +169,7 @@ impl FindQuery {
                         .push(raw)?;
                 }
                 let full = self.limit.is_some_and(|n| found >= n);
-                Ok(if full {
+                Ok(if full && count == Count::UntilFull {
                     ControlFlow::Break(())
                 } else {
                     ControlFlow::Continue(())
@@ -164,7 +182,7 @@ impl FindQuery {
             }
             Ok(())
         })?;
-        Ok(docs)
+        Ok((matched, docs))
     }
 
     /// A sort without a limit: every match, stably sorted (`sort_by` is
@@ -174,41 +192,45 @@ impl FindQuery {
         conn: &Connection,
         experiment: &str,
         sort: &Sort,
-    ) -> anyhow::Result<Vec<Document>> {
+    ) -> anyhow::Result<(u64, Vec<Document>)> {
         let mut docs = Vec::new();
         scan(conn, experiment, Some(&self.filter), |_, raw| {
             docs.push(decode(raw)?);
             Ok(ControlFlow::Continue(()))
         })?;
         docs.sort_by(|a, b| sort.compare(a, b));
-        Ok(docs)
+        let total = docs.len() as u64;
+        let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
+        Ok((total, docs.into_iter().skip(skip).collect()))
     }
 
-    /// A sort with a limit: only the best `keep` (skip + limit) matches are
-    /// kept, in a max-heap whose top is the worst of them, so memory stays
-    /// bounded by `keep` however many runs match. Each match is first
-    /// compared by its sort key alone (the few top-level fields the sort
-    /// reads, decoded from the raw bytes); only one that enters the heap is
-    /// decoded whole. With a small limit that is most of the cost saved.
+    /// A sort with a limit: only the best `skip + limit` matches are kept,
+    /// in a max-heap whose top is the worst of them, so memory stays bounded
+    /// however many runs match. Each match is ranked by its sort key alone,
+    /// the values at the sort's paths read from its raw bytes; one that
+    /// enters the heap keeps a copy of its bytes, and only the page's runs
+    /// are decoded, at the end. Every match is counted on the way.
     fn top(
         &self,
         conn: &Connection,
         experiment: &str,
         sort: &Sort,
-        keep: u64,
-    ) -> anyhow::Result<Vec<Document>> {
-        let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+        limit: u64,
+    ) -> anyhow::Result<(u64, Vec<Document>)> {
+        let keep = usize::try_from(self.skip.saturating_add(limit)).unwrap_or(usize::MAX);
         let mut heap: BinaryHeap<Ranked<'_>> =
             BinaryHeap::with_capacity(keep.min(1024).saturating_add(1));
+        let mut total: u64 = 0;
         scan(conn, experiment, Some(&self.filter), |seq, raw| {
-            let key = sort_key(raw, &self.sort_roots)?;
-            let full = heap.len() >= keep;
+            total += 1;
+            let key = sort.raw_key_values(raw);
             // A later run that ties with the worst kept one ranks after it
             // (stable order), so only a strictly better key gets in.
+            let full = heap.len() >= keep;
             if full
                 && heap
                     .peek()
-                    .is_some_and(|worst| sort.compare(&key, &worst.key).is_ge())
+                    .is_some_and(|worst| sort.compare_key_values(&key, &worst.key).is_ge())
             {
                 return Ok(ControlFlow::Continue(()));
             }
@@ -216,40 +238,22 @@ impl FindQuery {
                 sort,
                 seq,
                 key,
-                doc: decode(raw)?,
+                raw: raw.to_owned(),
             });
             if heap.len() > keep {
                 heap.pop();
             }
             Ok(ControlFlow::Continue(()))
         })?;
-        Ok(heap.into_sorted_vec().into_iter().map(|r| r.doc).collect())
+        let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
+        let docs = heap
+            .into_sorted_vec()
+            .into_iter()
+            .skip(skip)
+            .map(|ranked| decode(&ranked.raw))
+            .collect::<anyhow::Result<_>>()?;
+        Ok((total, docs))
     }
-}
-
-/// The top-level fields a sort specification reads, once each.
-fn sort_roots(spec: &Document) -> Vec<String> {
-    let mut roots: Vec<String> = Vec::new();
-    for path in spec.keys() {
-        let root = path.split('.').next().unwrap_or(path);
-        if !roots.iter().any(|r| r == root) {
-            roots.push(root.to_owned());
-        }
-    }
-    roots
-}
-
-/// The part of a stored run a sort reads: its `roots` fields, decoded. A
-/// sort compares the values at its paths only, and every path lies under one
-/// of the roots, so this orders exactly as the whole document would.
-fn sort_key(raw: &RawDocument, roots: &[String]) -> anyhow::Result<Document> {
-    let mut key = Document::new();
-    for root in roots {
-        if let Some(value) = raw.get(root)? {
-            key.insert(root.clone(), super::decode::value_of(value)?);
-        }
-    }
-    Ok(key)
 }
 
 /// A match in the top-k heap, ordered by the sort and then by insertion
@@ -257,15 +261,15 @@ fn sort_key(raw: &RawDocument, roots: &[String]) -> anyhow::Result<Document> {
 struct Ranked<'s> {
     sort: &'s Sort,
     seq: i64,
-    /// The fields the sort reads (see [`sort_key`]).
-    key: Document,
-    doc: Document,
+    /// The values at the sort's paths ([`Sort::raw_key_values`]).
+    key: Vec<Bson>,
+    raw: RawDocumentBuf,
 }
 
 impl Ord for Ranked<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.sort
-            .compare(&self.key, &other.key)
+            .compare_key_values(&self.key, &other.key)
             .then(self.seq.cmp(&other.seq))
     }
 }

@@ -23,9 +23,6 @@ const MAX_LIMIT: u64 = 1000;
 /// Columns a series is sampled to unless `columns` says otherwise, and at most.
 const DEFAULT_COLUMNS: usize = 1000;
 const MAX_COLUMNS: usize = 10_000;
-/// `/api/keys` reads at most this many runs: the column picker needs the
-/// keys runs have, not a scan of 100,000 documents on every page load.
-pub const KEYS_SAMPLE: u64 = 5000;
 
 /// Why a request got no answer, with the HTTP status it maps to.
 #[derive(Debug, PartialEq)]
@@ -87,6 +84,8 @@ pub struct Api {
     /// Open experiment handles, by name: opening one per request would
     /// repeat the store's lookups.
     open: Mutex<HashMap<String, Experiment>>,
+    /// Every run's keys, by experiment, for `/api/keys`.
+    keys: Mutex<HashMap<String, keys::KeyIndex>>,
 }
 
 impl Api {
@@ -95,6 +94,7 @@ impl Api {
         Api {
             uri: uri.map(str::to_string),
             open: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
         }
     }
 
@@ -165,18 +165,11 @@ impl Api {
         let mut out = Vec::new();
         for name in self.names()? {
             let experiment = self.open_experiment(&name)?;
-            let summary = experiment
-                .aggregate([doc! { "$group": {
-                    "_id": null,
-                    "runs": { "$sum": 1 },
-                    "last": { "$max": "$_yamlett.last_modified_at" },
-                } }])
-                .map_err(classify)?;
-            let summary = summary.first();
-            let runs = summary.and_then(|s| number(s.get("runs"))).unwrap_or(0.0) as u64;
-            let last_modified = match summary.and_then(|s| s.get("last")) {
-                Some(Bson::DateTime(at)) => json!(at.try_to_rfc3339_string().ok()),
-                _ => Value::Null,
+            let summary = experiment.summary().map_err(classify)?;
+            let runs = summary.runs;
+            let last_modified = match summary.last_activity {
+                Some(at) => json!(at.try_to_rfc3339_string().ok()),
+                None => Value::Null,
             };
             out.push(json!({ "name": name, "runs": runs, "last_modified": last_modified }));
         }
@@ -198,9 +191,12 @@ impl Api {
         if let Some(fields) = params.get("fields").filter(|f| !f.trim().is_empty()) {
             options = options.projection(projection(fields)?);
         }
-        let total = experiment.count(filter.clone()).map_err(classify)?;
-        let runs = experiment.find_with(filter, options).map_err(classify)?;
-        let runs: Vec<Value> = runs
+        // One read for the page and its total: the embedded store scans the
+        // runs once, ranking each match by its sort key alone.
+        let page = experiment.find_page(filter, options).map_err(classify)?;
+        let total = page.total;
+        let runs: Vec<Value> = page
+            .runs
             .into_iter()
             .map(|run| run_json(&experiment, run))
             .collect();
@@ -256,14 +252,18 @@ impl Api {
         Ok(points_json(points.steps, points.values, Vec::new()))
     }
 
-    /// `[{"key", "types", "runs"}]`: the dotted keys of (up to
-    /// [`KEYS_SAMPLE`] of) the experiment's runs.
+    /// `[{"key", "types", "runs"}]`: the dotted keys of every run of the
+    /// experiment, from its [`keys::KeyIndex`], brought up to date first.
     fn keys(&self, params: &Params) -> Result<Value, ApiError> {
         let experiment = self.experiment(params)?;
-        let runs = experiment
-            .find_with(doc! {}, FindOptions::new().limit(KEYS_SAMPLE))
-            .map_err(classify)?;
-        let stats = keys::key_stats(&runs);
+        // One lock for all experiments: a refresh is one `$group` when
+        // nothing changed, and two page loads asking at once for a cold
+        // index should not both read every run.
+        let mut indexes = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let index = indexes.entry(experiment.name().to_string()).or_default();
+        index.refresh(&experiment).map_err(classify)?;
+        let stats = index.stats();
+        drop(indexes);
         Ok(Value::Array(
             stats
                 .into_iter()

@@ -336,7 +336,10 @@
     const ys = el('select', { 'aria-label': 'y scale', onchange: () => { state.y = ys.value; apply(); } }, el('option', { value: 'linear', text: 'y: linear' }), el('option', { value: 'log', text: 'y: log' }));
     const sm = el('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: 0, 'aria-label': 'smoothing', oninput: () => { state.smooth = Number(sm.value); label.textContent = 'smoothing ' + sm.value; apply(); } });
     const label = el('span', { class: 'muted', text: 'smoothing 0' });
-    return el('div', { class: 'toolbar' }, xs, ys, sm, label, el('span', { class: 'muted', text: 'drag to zoom · double-click to reset' }));
+    const box = el('div', { class: 'toolbar' }, xs, ys, sm, label, el('span', { class: 'muted', text: 'drag to zoom · double-click to reset' }));
+    // Charts added later (a series that appeared) take the current modes.
+    box.apply = apply;
+    return box;
   }
   // A chart of `key` for each run in `runs` ([{id, color}]), refetched at the
   // chart's width on zoom.
@@ -356,7 +359,7 @@
       if (t !== token) return;
       chart.setData(lines.filter(Boolean));
     }
-    return { box, chart, refresh: fetchAll };
+    return { box, chart, refresh: fetchAll, setRuns: (list) => { runs = list; } };
   }
 
   // ---- /experiments/<name>/runs/<id> ---------------------------------------
@@ -415,31 +418,56 @@
   async function compareView(t, name, ids) {
     setCrumbs([link(expHref(name), name), el('span', { text: 'compare' })]);
     document.title = 'compare · ' + name + ' · yamlett';
+    const fetchRuns = () => Promise.all(ids.map((id) => api('run', { experiment: name, id })));
     let runs;
-    try { runs = await Promise.all(ids.map((id) => api('run', { experiment: name, id }))); } catch (e) { return failed(e); }
+    try { runs = await fetchRuns(); } catch (e) { return failed(e); }
     if (t !== token) return;
     const colored = runs.map((r, i) => ({ id: r._id, color: COLORS[i % COLORS.length] }));
+    const badges = colored.map(() => el('span', { class: 'compare-status' }));
     view.append(el('h1', { text: 'Compare ' + runs.length + ' runs' }),
-      el('div', { class: 'legend' }, colored.map((c) => el('span', {}, el('span', { class: 'swatch', style: null, 'data-color': c.color }), link(runHref(name, c.id), c.id)))));
+      el('div', { class: 'legend' }, colored.map((c, i) => el('span', {}, el('span', { class: 'swatch', style: null, 'data-color': c.color }), link(runHref(name, c.id), c.id), ' ', badges[i]))));
     view.querySelectorAll('.swatch').forEach((s) => { s.style.background = s.dataset.color; });
-    const keys = [...new Set(runs.flatMap(seriesKeys))].sort();
-    const charts = keys.map((k) => seriesChart(name, k, colored.filter((c) => seriesKeys(runs.find((r) => r._id === c.id)).includes(k)), t));
-    if (charts.length) view.append(el('h2', { text: 'Series' }), chartControls(charts), el('div', { class: 'charts' }, charts.map((c) => c.box)));
-    charts.forEach((c) => c.refresh());
-    // Parameters and results side by side; "only differences" hides equal rows.
-    const seriesSet = new Set(keys);
-    const rows = new Map();
-    runs.forEach((r, i) => {
-      for (const [k, v] of leaves(r)) {
-        if (k === '_id' || seriesSet.has(k) || k.startsWith('_yamlett.series') || (k.startsWith('_yamlett.') && !['_yamlett.status', '_yamlett.created_at', '_yamlett.ended_at', '_yamlett.host'].includes(k))) continue;
-        if (!rows.has(k)) rows.set(k, new Array(runs.length).fill(undefined));
-        rows.get(k)[i] = v;
+    // Charts by series key; a series a run starts logging later gets its
+    // chart (or its line) at the next refresh.
+    const charts = new Map();
+    const chartList = [];
+    const seriesBox = el('div', { id: 'compare-series' });
+    const chartsBox = el('div', { class: 'charts' });
+    let controls = null;
+    const runsWith = (k) => colored.filter((c) => seriesKeys(runs.find((r) => r._id === c.id)).includes(k));
+    let keys = [];
+    function drawCharts() {
+      keys = [...new Set(runs.flatMap(seriesKeys))].sort();
+      let added = false;
+      for (const k of keys) {
+        let c = charts.get(k);
+        if (c) c.setRuns(runsWith(k));
+        else {
+          c = seriesChart(name, k, runsWith(k), t);
+          charts.set(k, c); chartList.push(c); chartsBox.append(c.box); added = true;
+        }
       }
-    });
+      if (chartList.length && !controls) {
+        controls = chartControls(chartList);
+        seriesBox.append(el('h2', { text: 'Series' }), controls, chartsBox);
+      }
+      if (added) controls.apply();
+      chartList.forEach((c) => c.refresh());
+    }
+    // Parameters and results side by side; "only differences" hides equal rows.
     const only = el('input', { type: 'checkbox', id: 'only-diff', onchange: () => draw() });
     const table = el('table', { id: 'compare-table' });
-    view.append(el('h2', { text: 'Parameters and results' }), el('label', {}, only, ' only differences'), el('div', { class: 'table-wrap' }, table));
+    view.append(seriesBox, el('h2', { text: 'Parameters and results' }), el('label', {}, only, ' only differences'), el('div', { class: 'table-wrap' }, table));
     function draw() {
+      const seriesSet = new Set(keys);
+      const rows = new Map();
+      runs.forEach((r, i) => {
+        for (const [k, v] of leaves(r)) {
+          if (k === '_id' || seriesSet.has(k) || k.startsWith('_yamlett.series') || (k.startsWith('_yamlett.') && !['_yamlett.status', '_yamlett.created_at', '_yamlett.ended_at', '_yamlett.host'].includes(k))) continue;
+          if (!rows.has(k)) rows.set(k, new Array(runs.length).fill(undefined));
+          rows.get(k)[i] = v;
+        }
+      });
       const body = [...rows.keys()].sort().map((k) => {
         const vals = rows.get(k);
         const shown = vals.map((v) => (v === undefined ? '—' : show(v)));
@@ -449,7 +477,26 @@
       }).filter(Boolean);
       table.replaceChildren(el('thead', {}, el('tr', {}, el('th', { text: 'key' }), colored.map((c) => el('th', { text: c.id })))), el('tbody', {}, body));
     }
-    draw();
+    function drawAll() {
+      runs.forEach((r, i) => badges[i].replaceChildren(badge(get(r, '_yamlett.status'))));
+      drawCharts();
+      draw();
+    }
+    drawAll();
+    // While any of the runs is running, everything refreshes by itself, as
+    // the run view does; a failed refresh is retried at the next tick.
+    const poll = async () => {
+      if (t !== token) return;
+      if (!runs.some((r) => get(r, '_yamlett.status') === 'running')) return;
+      try {
+        const fresh = await fetchRuns();
+        if (t !== token) return;
+        runs = fresh;
+        drawAll();
+      } catch (e) { /* the store may be busy: try again */ }
+      setTimeout(poll, POLL_MS);
+    };
+    setTimeout(poll, POLL_MS);
   }
 
   route();
