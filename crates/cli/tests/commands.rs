@@ -455,11 +455,11 @@ on_both_stores!(export_writes_csv_and_json_lines, |uri| {
     Ok(())
 });
 
-/// Export streams its runs (one pass, rows spooled until the header is
-/// known): its output must be, byte for byte, what writing `find`'s
-/// decoded runs gives, over more runs than one MongoDB cursor batch and
-/// with keys that appear late, values CSV must quote, and every kind of
-/// leaf.
+// Export streams its runs (one pass, rows spooled until the header is
+// known): its output must be, byte for byte, what writing `find`'s
+// decoded runs gives, over more runs than one MongoDB cursor batch and
+// with keys that appear late, values CSV must quote, and every kind of
+// leaf.
 on_both_stores!(export_streams_exactly_what_find_gives, |uri| {
     use yamlett_cli::{json, keys};
     let experiment = unique("export_exact");
