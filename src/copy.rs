@@ -11,6 +11,7 @@
 //! run's metric series (buckets beside the run) travel with it.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use bson::{doc, Bson, Document};
 
@@ -63,43 +64,75 @@ impl Experiment {
         to: &Experiment,
         mut progress: impl FnMut(u64, u64),
     ) -> anyhow::Result<CopyReport> {
-        let runs = self.find_with(doc! {}, FindOptions::new())?;
-        let total = runs.len() as u64;
+        // Counted first for the progress; runs are then read as a stream,
+        // a batch at a time, so memory does not grow with the experiment.
+        let total = self.count(doc! {})?;
         let mut report = CopyReport::default();
         let mut done = 0;
         progress(done, total);
-        for batch in runs.chunks(BATCH_RUNS) {
-            let ids: Vec<Bson> = batch.iter().filter_map(|r| r.get("_id").cloned()).collect();
-            let existing: HashMap<String, Document> = to
-                .find_with(doc! { "_id": { "$in": ids } }, FindOptions::new())?
-                .into_iter()
-                .filter_map(|run| Some((id_key(run.get("_id")?), run)))
-                .collect();
-            let mut writes = Vec::new();
-            for run in batch {
-                let Some(id) = run.get("_id") else { continue };
-                let current = existing.get(&id_key(id));
-                let copy = self.translate(to, run, current, &mut report)?;
-                match current {
-                    None => report.copied += 1,
-                    Some(current) if *current == copy => {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    Some(_) => report.updated += 1,
-                }
-                writes.push(copy);
-            }
-            if !writes.is_empty() {
-                to.store().replace_runs(to.name(), &writes)?;
-                for run in &writes {
-                    self.copy_series(to, run)?;
-                }
-            }
+        let mut batch = Vec::with_capacity(BATCH_RUNS);
+        let mut send = |batch: &mut Vec<Document>, report: &mut CopyReport| {
+            self.copy_batch(to, batch, report)?;
             done += batch.len() as u64;
-            progress(done, total);
+            batch.clear();
+            progress(done, total.max(done));
+            anyhow::Ok(())
+        };
+        self.find_raw(doc! {}, FindOptions::new(), |run| {
+            batch.push(Document::try_from(run)?);
+            if batch.len() == BATCH_RUNS {
+                send(&mut batch, &mut report)?;
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        if !batch.is_empty() {
+            send(&mut batch, &mut report)?;
         }
         Ok(report)
+    }
+
+    /// Copies one batch of runs: one read of the destination's versions,
+    /// one write of those that differ, and their series.
+    fn copy_batch(
+        &self,
+        to: &Experiment,
+        batch: &[Document],
+        report: &mut CopyReport,
+    ) -> anyhow::Result<()> {
+        let ids: Vec<Bson> = batch.iter().filter_map(|r| r.get("_id").cloned()).collect();
+        let existing: HashMap<String, Document> = to
+            .find_with(doc! { "_id": { "$in": ids } }, FindOptions::new())?
+            .into_iter()
+            .filter_map(|run| Some((id_key(run.get("_id")?), run)))
+            .collect();
+        let mut writes = Vec::new();
+        // Runs whose series must be replaced: the source's or the
+        // destination's version has some.
+        let mut with_series = Vec::new();
+        for run in batch {
+            let Some(id) = run.get("_id") else { continue };
+            let current = existing.get(&id_key(id));
+            let copy = self.translate(to, run, current, report)?;
+            match current {
+                None => report.copied += 1,
+                Some(current) if *current == copy => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => report.updated += 1,
+            }
+            if has_series(&copy) || current.is_some_and(has_series) {
+                with_series.push(writes.len());
+            }
+            writes.push(copy);
+        }
+        if !writes.is_empty() {
+            to.store().replace_runs(to.name(), &writes)?;
+            for &at in &with_series {
+                self.copy_series(to, &writes[at])?;
+            }
+        }
+        Ok(())
     }
 
     /// `run` as the destination should hold it: every artifact reference
@@ -162,12 +195,7 @@ impl Experiment {
             return Ok(());
         };
         to.store().delete_series(to.name(), run_id)?;
-        let listed = run
-            .get_document("_yamlett")
-            .ok()
-            .and_then(|meta| meta.get_array("series").ok())
-            .is_some_and(|keys| !keys.is_empty());
-        if !listed {
+        if !has_series(run) {
             return Ok(());
         }
         let buckets =
@@ -175,6 +203,15 @@ impl Experiment {
                 .series_buckets(self.name(), run_id, None, crate::store::Buckets::All)?;
         to.store().put_series_buckets(to.name(), run_id, &buckets)
     }
+}
+
+/// Whether `run` lists metric series (`_yamlett.series`): a run without
+/// has no buckets, so copying it costs no series round trips.
+fn has_series(run: &Document) -> bool {
+    run.get_document("_yamlett")
+        .ok()
+        .and_then(|meta| meta.get_array("series").ok())
+        .is_some_and(|keys| !keys.is_empty())
 }
 
 /// A run id as a map key (ids are strings in practice, but need not be).

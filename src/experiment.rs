@@ -184,6 +184,53 @@ impl Experiment {
         Ok(page)
     }
 
+    /// The runs matching `filter`, shaped by `options` as in
+    /// [`find_with`](Experiment::find_with), handed one at a time to
+    /// `visit` as BSON bytes until it returns `ControlFlow::Break`: for
+    /// reading more runs than fit in memory (an export of every run), or
+    /// only a few fields of each without decoding the rest.
+    ///
+    /// Without a sort, memory does not grow with the number of runs: the
+    /// embedded store hands over each run as it scans it, the MongoDB store
+    /// reads the cursor a batch at a time. A sort needs every match (or
+    /// the best skip + limit of them) before the first is handed over.
+    /// Each run is seen once, as of its reading; an error from `visit`
+    /// stops the read and is returned.
+    ///
+    /// ```
+    /// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-find-raw"));
+    /// use std::ops::ControlFlow;
+    /// use yamlett::{bson::doc, Experiment, FindOptions, Run};
+    ///
+    /// let experiment = Experiment::new("doc-find-raw")?;
+    /// experiment.delete(doc! {})?;
+    /// for f1 in [0.5, 0.95, 0.97] {
+    ///     Run::builder().experiment("doc-find-raw").open()?.store("metrics.f1", f1)?;
+    /// }
+    /// let mut good = 0;
+    /// experiment.find_raw(doc! { "metrics.f1": { "$gte": 0.9 } }, FindOptions::new(), |run| {
+    ///     assert!(run.get_document("metrics")?.get_f64("f1")? >= 0.9);
+    ///     good += 1;
+    ///     Ok(ControlFlow::Continue(()))
+    /// })?;
+    /// assert_eq!(good, 2);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn find_raw(
+        &self,
+        filter: Document,
+        options: FindOptions,
+        mut visit: impl FnMut(&bson::RawDocument) -> anyhow::Result<std::ops::ControlFlow<()>>,
+    ) -> anyhow::Result<()> {
+        let (filter, options) = depth::check_find(filter, options)?;
+        self.store
+            .find_raw(&self.name, &filter, &options, &mut |run| {
+                let shown = key::hide_internal_fields_raw(run)
+                    .map_err(|err| anyhow::anyhow!("a stored run document is corrupt: {err}"))?;
+                visit(&shown)
+            })
+    }
+
     /// The first run matching `filter`, if any.
     pub fn find_one(&self, filter: Document) -> anyhow::Result<Option<Document>> {
         let mut found = self.find_with(filter, FindOptions::new().limit(1))?;

@@ -5,7 +5,9 @@
 //! buffered or sent, so that bad input is refused with a typed error and the
 //! stored run never changes because of it.
 
-use bson::Bson;
+use std::borrow::Cow;
+
+use bson::{Bson, RawBsonRef, RawDocument, RawDocumentBuf};
 use serde::Serialize;
 
 use crate::depth::serializer;
@@ -26,6 +28,37 @@ pub(crate) fn hide_internal_fields(run: &mut bson::Document) {
     if let Ok(metadata) = run.get_document_mut(METADATA_FIELD) {
         metadata.remove(WRITERS_FIELD);
     }
+}
+
+/// [`hide_internal_fields`] for a run still in its BSON bytes: the run
+/// itself when it holds no internal metadata, else a copy without it
+/// (the elements' bytes copied as they are, nothing decoded).
+pub(crate) fn hide_internal_fields_raw(
+    run: &RawDocument,
+) -> bson::error::Result<Cow<'_, RawDocument>> {
+    let Some(RawBsonRef::Document(metadata)) = run.get(METADATA_FIELD)? else {
+        return Ok(Cow::Borrowed(run));
+    };
+    if metadata.get(WRITERS_FIELD)?.is_none() {
+        return Ok(Cow::Borrowed(run));
+    }
+    let mut shown = RawDocumentBuf::new();
+    for element in run {
+        let (name, value) = element?;
+        if name.as_str() != METADATA_FIELD {
+            shown.append(name, value);
+            continue;
+        }
+        let mut kept = RawDocumentBuf::new();
+        for element in metadata {
+            let (name, value) = element?;
+            if name.as_str() != WRITERS_FIELD {
+                kept.append(name, value);
+            }
+        }
+        shown.append(name, &kept);
+    }
+    Ok(Cow::Owned(shown))
 }
 
 /// MongoDB refuses documents nested deeper than this; both stores enforce

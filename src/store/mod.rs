@@ -22,6 +22,10 @@ pub(crate) enum Buckets<'a> {
     Indexes(&'a [i64]),
 }
 
+/// What [`Store::find_raw`] calls with each run.
+pub(crate) type RawVisitor<'v> =
+    dyn FnMut(&bson::RawDocument) -> anyhow::Result<std::ops::ControlFlow<()>> + 'v;
+
 /// The run field a heartbeat refreshes.
 pub(crate) const HEARTBEAT_AT_FIELD: &str = "_yamlett.heartbeat_at";
 
@@ -101,6 +105,18 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         filter: &Document,
         options: &FindOptions,
     ) -> anyhow::Result<Vec<Document>>;
+
+    /// [`Store::find`] one run at a time: calls `visit` with the bytes of
+    /// each run as it is read, until it returns `Break`, so that memory
+    /// does not grow with the number of runs (without a sort; a sort needs
+    /// every match, or the best skip + limit, before the first).
+    fn find_raw(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+        visit: &mut RawVisitor<'_>,
+    ) -> anyhow::Result<()>;
 
     /// How many runs of `experiment` match `filter`.
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64>;

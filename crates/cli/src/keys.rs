@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use yamlett::bson::{Bson, Document};
+use yamlett::bson::{Bson, Document, RawBsonRef, RawDocument};
 
 /// Every leaf of `doc` with its dotted key, in document order.
 ///
@@ -63,6 +63,52 @@ fn walk<'a>(
             _ => out.push((key, value)),
         }
     }
+}
+
+/// [`flatten`] for a run still in its BSON bytes (as
+/// [`Experiment::find_raw`](yamlett::Experiment::find_raw) hands it over):
+/// calls `leaf(dotted_key, value)` for every leaf, in document order,
+/// without decoding the run. An export of 100,000 runs reads them this way.
+///
+/// ```
+/// use yamlett::bson::{doc, RawDocumentBuf};
+/// let run = RawDocumentBuf::try_from(&doc! { "_id": "r1", "params": { "C": 0.5 }, "empty": {} })?;
+/// let mut keys = Vec::new();
+/// yamlett_cli::keys::for_each_leaf(&run, &mut |key, _| {
+///     keys.push(key.to_owned());
+///     Ok(())
+/// })?;
+/// assert_eq!(keys, ["_id", "params.C", "empty"]);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn for_each_leaf(
+    run: &RawDocument,
+    leaf: &mut dyn FnMut(&str, RawBsonRef<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    walk_raw(&mut String::new(), run, leaf)
+}
+
+/// Walks `doc` with `key` holding the dotted key of the current field:
+/// one buffer for every key, grown and cut back as the walk goes.
+fn walk_raw(
+    key: &mut String,
+    doc: &RawDocument,
+    leaf: &mut dyn FnMut(&str, RawBsonRef<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for element in doc {
+        let (name, value) = element?;
+        let parent = key.len();
+        if parent > 0 {
+            key.push('.');
+        }
+        key.push_str(name.as_str());
+        match value {
+            RawBsonRef::Document(inner) if !inner.is_empty() => walk_raw(key, inner, leaf)?,
+            _ => leaf(key, value)?,
+        }
+        key.truncate(parent);
+    }
+    Ok(())
 }
 
 /// Adds the dotted keys of `doc`'s leaves to `keys` (sorted, no repeats):

@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod csv_spool;
 mod failure;
 mod output;
 mod ui;

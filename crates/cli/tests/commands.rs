@@ -455,6 +455,76 @@ on_both_stores!(export_writes_csv_and_json_lines, |uri| {
     Ok(())
 });
 
+// Export streams its runs (one pass, rows spooled until the header is
+// known): its output must be, byte for byte, what writing `find`'s
+// decoded runs gives, over more runs than one MongoDB cursor batch and
+// with keys that appear late, values CSV must quote, and every kind of
+// leaf.
+on_both_stores!(export_streams_exactly_what_find_gives, |uri| {
+    use yamlett_cli::{json, keys};
+    let experiment = unique("export_exact");
+    for i in 0..230_i32 {
+        let run = Run::builder()
+            .uri(uri)
+            .experiment(&experiment)
+            .id(format!("r{i:03}"))
+            .open()?;
+        let _guard = run.enter();
+        run.store("params.C", f64::from(i) / 8.0)?;
+        run.store("params.n", i)?;
+        if i % 3 == 0 {
+            run.store("params.note", format!("line {i},\n\"quoted\""))?;
+        }
+        if i % 7 == 0 {
+            run.store("metrics.loss", vec![1.0, 0.5, f64::from(i)])?;
+            run.store("empty", doc! {})?;
+        }
+        if i == 200 {
+            // A key first seen late: its column still comes in sorted order.
+            run.store("aaa.late", true)?;
+            run.store("metrics.nan", f64::NAN)?;
+            run.store("metrics.inf", f64::NEG_INFINITY)?;
+            run.store("when", yamlett::bson::DateTime::from_millis(1_700_000_000_123))?;
+            run.store("nothing", Bson::Null)?;
+            run.store("big", 9_007_199_254_740_993_i64)?;
+        }
+    }
+    let runs = Experiment::builder()
+        .uri(uri)
+        .name(&experiment)
+        .open()?
+        .find(doc! {})?;
+
+    let mut columns = std::collections::BTreeSet::new();
+    for run in &runs {
+        keys::collect(run, &mut columns);
+    }
+    let columns: Vec<String> = columns.into_iter().collect();
+    let mut expected = csv::Writer::from_writer(Vec::new());
+    expected.write_record(&columns)?;
+    for run in &runs {
+        let mut row = vec![String::new(); columns.len()];
+        for (key, value) in keys::flatten(run) {
+            row[columns.binary_search(&key).unwrap()] = keys::cell(value);
+        }
+        expected.write_record(&row)?;
+    }
+    let expected = expected.into_inner()?;
+    let output = yamlett(&["--uri", uri, "export", &experiment, "--format", "csv"]);
+    expect(&output, 0);
+    assert!(columns.iter().any(|c| c == "aaa.late"), "{columns:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&expected)
+    );
+
+    let expected: String = runs.iter().map(|run| json::to_line(run) + "\n").collect();
+    let output = yamlett(&["--uri", uri, "export", &experiment, "--format", "jsonl"]);
+    expect(&output, 0);
+    assert_eq!(stdout(&output), expected);
+    Ok(())
+});
+
 on_both_stores!(rm_deletes_runs_with_their_artifacts, |uri| {
     let experiment = unique("rm");
     let ids = populate(uri, &experiment)?;

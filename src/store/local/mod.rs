@@ -47,7 +47,7 @@ use anyhow::Context;
 use bson::{Bson, Document, RawDocument};
 use rusqlite::Connection;
 
-use super::{Buckets, Store};
+use super::{Buckets, RawVisitor, Store};
 use crate::series::{Append, BucketSummary, SeriesBucket};
 use crate::{Error, FindOptions, Page};
 use yamlett_query::Filter;
@@ -306,6 +306,29 @@ impl Store for LocalStore {
         let query = scan::FindQuery::parse(filter, options).map_err(invalid_query)?;
         self.catch_up()?;
         self.read(|conn| query.page(conn, experiment))
+    }
+
+    fn find_raw(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+        visit: &mut RawVisitor<'_>,
+    ) -> anyhow::Result<()> {
+        let query = scan::FindQuery::parse(filter, options).map_err(invalid_query)?;
+        self.catch_up()?;
+        let mut visited = false;
+        self.read(|conn| {
+            // `read` starts again on a busy database: harmless for a read
+            // that returns its results, not for one that handed some over.
+            if visited {
+                anyhow::bail!("the store was busy in the middle of reading runs; try again");
+            }
+            query.each(conn, experiment, &mut |raw| {
+                visited = true;
+                visit(raw)
+            })
+        })
     }
 
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {

@@ -14,6 +14,7 @@ use rusqlite::{Connection, Row};
 
 use super::decoder::Decoder;
 use super::{decode_raw as decode, invalid_query};
+use crate::store::RawVisitor;
 use crate::{FindOptions, Page};
 use yamlett_query::advanced::Env;
 use yamlett_query::Filter;
@@ -253,6 +254,48 @@ impl FindQuery {
             .map(|ranked| decode(&ranked.raw))
             .collect::<anyhow::Result<_>>()?;
         Ok((total, docs))
+    }
+}
+
+impl FindQuery {
+    /// Runs the query over `experiment`, handing each result to `visit` as
+    /// it is found. Without a sort nothing is held: the scan's own bytes go
+    /// to `visit` (decoded and encoded again only to apply a projection).
+    /// A sort needs its matches first: they are built as [`FindQuery::run`]
+    /// builds them (the best skip + limit, or all of them) and then handed
+    /// over one by one.
+    pub(super) fn each(
+        &self,
+        conn: &Connection,
+        experiment: &str,
+        visit: &mut RawVisitor<'_>,
+    ) -> anyhow::Result<()> {
+        if self.sort.is_some() {
+            for doc in self.run(conn, experiment)? {
+                if visit(&RawDocumentBuf::try_from(&doc)?)?.is_break() {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        let mut to_skip = self.skip;
+        let mut found: u64 = 0;
+        scan(conn, experiment, Some(&self.filter), |_, raw| {
+            if to_skip > 0 {
+                to_skip -= 1;
+                return Ok(ControlFlow::Continue(()));
+            }
+            found += 1;
+            let flow = match &self.projection {
+                None => visit(raw)?,
+                Some(projection) => {
+                    let shown = projection.apply(&decode(raw)?).map_err(invalid_query)?;
+                    visit(&RawDocumentBuf::try_from(&shown)?)?
+                }
+            };
+            let full = self.limit.is_some_and(|n| found >= n);
+            Ok(if full { ControlFlow::Break(()) } else { flow })
+        })
     }
 }
 

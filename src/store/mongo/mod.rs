@@ -12,13 +12,13 @@ mod runtime;
 mod series;
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bson::{doc, Bson, DateTime, Document};
+use bson::{doc, Bson, DateTime, Document, RawDocumentBuf};
 use futures_util::{AsyncReadExt as _, TryStreamExt as _};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::gridfs::GridFsBucket;
@@ -27,7 +27,7 @@ use mongodb::{Client, Collection, Database};
 use tokio::runtime::Runtime;
 
 use super::journal::{Entry, Journal};
-use super::{Buckets, Store};
+use super::{Buckets, RawVisitor, Store};
 use crate::series::{Append, BucketSummary, SeriesBucket};
 use crate::{Error, FindOptions};
 use yamlett_query::QueryError;
@@ -463,23 +463,50 @@ impl Store for MongoStore {
         let shared = &self.shared;
         outage::catch_up(shared)?;
         let runs = shared.runs(experiment);
-        let mut find = runs.find(filter.clone());
-        if let Some(sort) = &options.sort {
-            find = find.sort(sort.clone());
-        }
-        if let Some(skip) = options.skip {
-            find = find.skip(skip);
-        }
-        if let Some(limit) = options.limit {
-            // The driver reads a negative limit as "one batch"; clamp instead.
-            find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
-        }
-        if let Some(projection) = &options.projection {
-            find = find.projection(projection.clone());
-        }
+        let find = runs
+            .find(filter.clone())
+            .with_options(driver_find_options(options));
         shared
             .block_on(async { find.await?.try_collect().await })
             .map_err(|err| shared.error(err))
+    }
+
+    fn find_raw(
+        &self,
+        experiment: &str,
+        filter: &Document,
+        options: &FindOptions,
+        visit: &mut RawVisitor<'_>,
+    ) -> anyhow::Result<()> {
+        let shared = &self.shared;
+        outage::catch_up(shared)?;
+        let runs = shared
+            .runs(experiment)
+            .clone_with_type::<RawDocumentBuf>();
+        let find = runs
+            .find(filter.clone())
+            .with_options(driver_find_options(options));
+        let mut cursor = shared
+            .block_on(find.into_future())
+            .map_err(|err| shared.error(err))?;
+        // One batch per round trip; `visit` runs outside the runtime, so it
+        // may itself call yamlett.
+        let mut walk = || -> anyhow::Result<()> {
+            while shared
+                .block_on(cursor.advance())
+                .map_err(|err| shared.error(err))?
+            {
+                if visit(cursor.current())?.is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        let walked = walk();
+        // Dropping a live cursor sends `killCursors` from a task: on this
+        // store's runtime, where its connections live.
+        shared.block_on(async move { drop(cursor) });
+        walked
     }
 
     fn count(&self, experiment: &str, filter: &Document) -> anyhow::Result<u64> {
@@ -623,4 +650,15 @@ mod tests {
             "bad ***!"
         );
     }
+}
+
+/// yamlett's find options as the driver takes them.
+fn driver_find_options(options: &FindOptions) -> mongodb::options::FindOptions {
+    mongodb::options::FindOptions::builder()
+        .sort(options.sort.clone())
+        .skip(options.skip)
+        // The driver reads a negative limit as "one batch"; clamp instead.
+        .limit(options.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+        .projection(options.projection.clone())
+        .build()
 }
