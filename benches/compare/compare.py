@@ -100,6 +100,17 @@ class Server:
     def uri(self, database: str = "") -> str:
         return f"mongodb://127.0.0.1:{self.port}/{database}?retryWrites=false"
 
+    def cpu_seconds(self) -> float | None:
+        """The server process's CPU time so far (user + system, all its
+        threads), from /proc; None where there is no /proc."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as f:
+                # Fields after the command name, which may hold spaces.
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AttributeError, IndexError, ValueError):
+            return None
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -126,10 +137,17 @@ def run_child(cmd: list[str], cwd: str, log_path: str, env: dict[str, str]) -> d
         process = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         timer = threading.Timer(CHILD_TIMEOUT_SECONDS, process.kill)
         timer.start()
-        process.wait()
+        # wait4, not wait: the child's own CPU time (user + system), which
+        # moves far less than wall time on a shared machine.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
         timer.cancel()
         wall = time.perf_counter() - start
-    result: dict[str, Any] = {"exit": process.returncode, "wall_seconds": wall}
+    result: dict[str, Any] = {
+        "exit": process.returncode,
+        "wall_seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }
     lines = [line for line in open(out_path).read().splitlines() if line.strip()]
     if process.returncode == 0 and lines:
         try:
@@ -297,6 +315,7 @@ def main() -> None:
                         before = opcounters(args.bin, uri)
                         overhead = opcounters(args.bin, uri) - before  # one opcounters call's own commands
                         before += overhead
+                        server_cpu = server.cpu_seconds()
                     else:
                         store = os.path.join(tool_work, f"{phase}-store")
                     is_rust = cmd[0] == args.bin
@@ -307,6 +326,9 @@ def main() -> None:
                     result = run_child(full, os.path.join(tool_work, phase), os.path.join(logs, f"{log_name}.log"), env)
                     if server is not None:
                         if phase == "log":
+                            cpu_after = server.cpu_seconds()
+                            if server_cpu is not None and cpu_after is not None:
+                                result["server_cpu_seconds"] = cpu_after - server_cpu
                             result["server_commands"] = opcounters(args.bin, uri) - before - overhead
                         server.stop()
                     if phase == "log":
@@ -359,6 +381,10 @@ def main() -> None:
         *([f"- Log phase: median of {len(rounds)} rounds, the order of the rows reversed every round; "
            "per round (s): " + "; ".join(
                f"{t.key} " + ", ".join(fmt(r.get("log_seconds"), 2) for r in results[t.key].get("log_rounds", []))
+               for t in tools)] if len(rounds) > 1 else []),
+        *([f"- Log phase CPU seconds (user + system) per round, client/server: " + "; ".join(
+               f"{t.key} " + ", ".join(f"{fmt(r.get('cpu_seconds'), 2)}/{fmt(r.get('server_cpu_seconds'), 2)}"
+                                       for r in results[t.key].get("log_rounds", []))
                for t in tools)] if len(rounds) > 1 else []),
         "- (N×): ratio to the yamlett embedded-store row of this same run",
         "",
