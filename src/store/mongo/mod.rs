@@ -11,6 +11,7 @@ mod outage;
 mod runtime;
 mod series;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
@@ -391,8 +392,8 @@ impl Store for MongoStore {
             experiment,
             run_id,
             Entry::Update {
-                condition: condition.clone(),
-                update: update.clone(),
+                condition: Cow::Borrowed(condition),
+                update: Cow::Borrowed(update),
                 upsert,
             },
         )
@@ -411,9 +412,9 @@ impl Store for MongoStore {
             experiment,
             run_id,
             Entry::Series {
-                condition: condition.clone(),
-                update: update.clone(),
-                appends: appends.to_vec(),
+                condition: Cow::Borrowed(condition),
+                update: Cow::Borrowed(update),
+                appends: Cow::Borrowed(appends),
             },
         )
     }
@@ -530,7 +531,7 @@ impl Store for MongoStore {
             Entry::Artifact {
                 id: id.clone(),
                 filename: format!("{experiment}/{run_id}/{key}"),
-                bytes: bytes.to_vec(),
+                bytes: Cow::Borrowed(bytes),
             },
         )?;
         Ok(Bson::Document(doc! { "store": "gridfs", "id": id }))

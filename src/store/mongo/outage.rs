@@ -116,7 +116,7 @@ pub(super) fn write(
     shared: &Arc<Shared>,
     experiment: &str,
     run_id: &str,
-    entry: Entry,
+    entry: Entry<'_>,
 ) -> anyhow::Result<()> {
     if shared.link.lock().offline {
         // Checked again under the lock by `journal`, which appends only if
@@ -153,7 +153,7 @@ pub(super) fn write(
 /// stamp makes the journaled copy a no-op). An artifact takes as long as
 /// its size needs (the server selection timeout still bounds an
 /// unreachable server).
-fn send(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry) -> Result<(), Failure> {
+fn send(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry<'_>) -> Result<(), Failure> {
     let operation = apply(shared, experiment, run_id, entry);
     if let Entry::Artifact { .. } = entry {
         return shared.block_on(operation);
@@ -175,7 +175,7 @@ fn journal(
     shared: &Arc<Shared>,
     experiment: &str,
     run_id: &str,
-    entry: &Entry,
+    entry: &Entry<'_>,
     outage: Option<&str>,
 ) -> anyhow::Result<bool> {
     let mut link = shared.link.lock();
@@ -463,7 +463,7 @@ async fn apply(
     shared: &Shared,
     experiment: &str,
     run_id: &str,
-    entry: &Entry,
+    entry: &Entry<'_>,
 ) -> Result<(), Failure> {
     match entry {
         Entry::Update {
