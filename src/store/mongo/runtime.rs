@@ -18,15 +18,11 @@
 //! write is settled by its writer stamp (see `run::Stamp`) when the
 //! journaled copy is replayed.
 
-use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use once_cell::sync::OnceCell;
 use tokio::runtime::{Handle, Runtime};
-use tokio::time::Sleep;
 
 /// The runtime every MongoDB store of the process shares: the driver's
 /// background tasks (server monitors, connection pools) run on its worker
@@ -52,25 +48,8 @@ where
     on_a_blocking_thread(|| runtime.block_on(operation))
 }
 
-thread_local! {
-    /// This thread's alarm for [`block_on_within`], kept from one call to
-    /// the next: see there.
-    static ALARM: Cell<Option<Pin<Box<Sleep>>>> = const { Cell::new(None) };
-}
-
 /// Runs `operation` on the calling thread for at most `deadline`; `None`
 /// if it did not finish in time (it is then dropped).
-///
-/// The deadline is an alarm that the thread keeps between calls and moves
-/// forward each time, rather than a new timer per call (what
-/// `tokio::time::timeout` makes). A new timer is inserted into the
-/// runtime's timer wheel under its lock and, when no earlier timer is
-/// pending (between two writes there is none), wakes the runtime's driver
-/// thread so that it re-arms its sleep: a thread wake-up per write, which
-/// is most of what a write cost on top of the driver's own work. Moving a
-/// pending alarm later is one atomic store; the driver, woken at the old
-/// deadline, finds the new one and sleeps again: one wake-up per deadline
-/// period instead of one per write.
 pub(super) fn block_on_within<F>(
     runtime: &Runtime,
     deadline: Duration,
@@ -81,28 +60,10 @@ where
     F::Output: Send,
 {
     on_a_blocking_thread(|| {
-        // Taken out while in use: a nested call (none today) would make
-        // its own.
-        let alarm = ALARM.take();
-        let (output, alarm) = runtime.block_on(async move {
-            // Inside the runtime: a new alarm needs its clock.
-            let at = tokio::time::Instant::now() + deadline;
-            let mut alarm = match alarm {
-                Some(mut alarm) => {
-                    alarm.as_mut().reset(at);
-                    alarm
-                }
-                None => Box::pin(tokio::time::sleep_until(at)),
-            };
-            let operation = std::pin::pin!(operation);
-            let output = match select(operation, alarm.as_mut()).await {
-                Either::Left((output, _)) => Some(output),
-                Either::Right(((), _)) => None,
-            };
-            (output, alarm)
-        });
-        ALARM.set(Some(alarm));
-        output
+        // The timer is made inside the runtime (it needs its clock).
+        runtime
+            .block_on(async { tokio::time::timeout(deadline, operation).await })
+            .ok()
     })
 }
 
@@ -138,52 +99,6 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(4));
         let fast = block_on_within(runtime, Duration::from_secs(5), async { 7 });
         assert_eq!(fast, Some(7));
-    }
-
-    #[test]
-    fn the_alarm_kept_between_calls_keeps_each_calls_deadline() {
-        let runtime = shared().unwrap();
-        let slow = || async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-        };
-        // Each case on a thread of its own, so that its alarm starts fresh.
-        std::thread::scope(|scope| {
-            // Moved later (the cheap path): the earlier deadline, still in
-            // the timer wheel, does not cut the later call short.
-            scope.spawn(|| {
-                let early = block_on_within(runtime, Duration::from_millis(100), async { 1 });
-                assert_eq!(early, Some(1));
-                let start = Instant::now();
-                let late = block_on_within(runtime, Duration::from_millis(400), slow());
-                assert_eq!(late, None);
-                let waited = start.elapsed();
-                assert!(waited >= Duration::from_millis(400), "{waited:?}");
-                assert!(waited < Duration::from_secs(4), "{waited:?}");
-            });
-            // Moved earlier, and used again after it fired.
-            scope.spawn(|| {
-                assert_eq!(
-                    block_on_within(runtime, Duration::from_secs(30), async { 2 }),
-                    Some(2)
-                );
-                let start = Instant::now();
-                assert_eq!(
-                    block_on_within(runtime, Duration::from_millis(50), slow()),
-                    None
-                );
-                assert!(start.elapsed() < Duration::from_secs(4));
-                assert_eq!(
-                    block_on_within(runtime, Duration::from_millis(50), async { 3 }),
-                    Some(3)
-                );
-                let start = Instant::now();
-                assert_eq!(
-                    block_on_within(runtime, Duration::from_millis(50), slow()),
-                    None
-                );
-                assert!(start.elapsed() < Duration::from_secs(4));
-            });
-        });
     }
 
     #[test]
