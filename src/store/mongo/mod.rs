@@ -599,8 +599,22 @@ impl Store for MongoStore {
     /// journal to reach the server: a process that ends normally leaves
     /// nothing behind on a disk that may be gone an hour later.
     fn settle(&self, _experiment: &str, _run_id: &str) -> anyhow::Result<()> {
-        outage::drain(&self.shared, self.shared.exit_drain);
+        if let Err(waiting) = outage::drain(&self.shared, self.shared.exit_drain) {
+            log::warn!("yamlett: {waiting}");
+        }
         Ok(())
+    }
+
+    /// Waits, at most `YAMLETT_EXIT_DRAIN_MS`, for the journal to reach
+    /// the server.
+    fn drain(&self) -> anyhow::Result<()> {
+        outage::drain(&self.shared, self.shared.exit_drain).map_err(|reason| {
+            Error::Unreachable {
+                store: self.shared.location.clone(),
+                reason,
+            }
+            .into()
+        })
     }
 
     fn sync(&self) -> anyhow::Result<crate::SyncReport> {
