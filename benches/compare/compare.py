@@ -257,6 +257,11 @@ def main() -> None:
         Tool("raw-mongo", f"raw `mongodb` {versions['mongodb']} driver (Rust, sync)",
              [args.bin, "log", "raw"], [args.bin, "query", "raw"], "mongo", args.log_runs,
              notes=["the same commands as yamlett, by hand: lower bound of the row above"]),
+        Tool("raw-mongo-same", f"raw `mongodb` {versions['mongodb']} driver (Rust, sync), yamlett's metadata",
+             [args.bin, "log", "raw-same"], [args.bin, "query", "raw"], "mongo", args.log_runs,
+             notes=["the row above plus what yamlett stores about a run (provenance, heartbeat, writer "
+                    "stamps and their exactly-once condition) and its read at open: yamlett's commands "
+                    "field for field"]),
         Tool("py-yamlett", f"yamlett {versions['yamlett007']} (Python)",
              py("venv-yamlett007", "run_yamlett007.py", "log"),
              py("venv-yamlett007", "run_yamlett007.py", "query"), "mongo", args.py_yamlett_runs,
@@ -310,7 +315,7 @@ def main() -> None:
                     if server is not None:
                         # A fresh server per phase: no phase pays for another's data.
                         uri = server.start([args.bin, "opcounters"])
-                        database = {"yamlett-mongo": "yamlett_compare", "raw-mongo": "raw"}.get(tool.key, "")
+                        database = {"yamlett-mongo": "yamlett_compare", "raw-mongo": "raw", "raw-mongo-same": "raw"}.get(tool.key, "")
                         store = server.uri(database)
                         before = opcounters(args.bin, uri)
                         overhead = opcounters(args.bin, uri) - before  # one opcounters call's own commands
