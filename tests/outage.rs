@@ -475,7 +475,7 @@ fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<(
     // the flush timeout); the writer stops while the server is down.
     std::thread::sleep(FLUSH_TIMEOUT + Duration::from_millis(500));
     std::fs::write(&stop, "")?;
-    let (steps, journaled): (i64, u64) = loop {
+    let (steps, journaled): (i64, i64) = loop {
         if let Some(counts) = next_line().strip_prefix("steps ") {
             let (steps, journaled) = counts.split_once(" journaled ").expect("two counts");
             break (steps.parse()?, journaled.parse()?);
@@ -540,7 +540,7 @@ fn static_run_writer() -> anyhow::Result<()> {
 }
 
 /// How many writes wait in the journal in `dir` (any store).
-fn journal_entries(dir: &std::path::Path) -> u64 {
+fn journal_entries(dir: &std::path::Path) -> i64 {
     let journal = dir.join("journal.sqlite3");
     let Ok(conn) =
         rusqlite::Connection::open_with_flags(&journal, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
