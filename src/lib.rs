@@ -64,5 +64,5 @@ pub use mongodb;
 pub use run::{Run, RunBuilder, RunGuard, RunStatus, DEFAULT_EXPERIMENT, HEARTBEAT_ENV};
 pub use series::{Series, SeriesBucket};
 pub use store::{EXIT_DRAIN_ENV, FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV, LOCAL_SYNC_ENV};
-pub use sync::{sync, SyncReport};
+pub use sync::{flush, sync, SyncReport};
 pub use yamlett_query::QueryError;

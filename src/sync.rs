@@ -47,3 +47,46 @@ pub fn sync(uri: Option<&str>) -> anyhow::Result<SyncReport> {
     };
     crate::store::open(&location)?.sync()
 }
+
+/// Waits until every write this process has made reached its store, at
+/// most `YAMLETT_EXIT_DRAIN_MS` (default 10 s) per MongoDB store: the call
+/// for a process that ends without dropping its runs, for instance by
+/// `std::process::exit`, or with a [`Run`](crate::Run) kept in a `static`.
+///
+/// A run's end (`Run::finish`, or its last handle dropping) does the same
+/// for its store. Writes reach the server when they return unless the
+/// server was unreachable; those wait in the journal (see [`sync`]) and
+/// this sends them. If the server does not take them in time, the
+/// [`Error::Unreachable`](crate::Error::Unreachable) says how many writes
+/// wait, in which journal, and the `yamlett sync` command that sends them
+/// later. The embedded store has nothing to wait for: its writes are
+/// durable when they return.
+///
+/// Values buffered in a guard that is still open are not writes yet: they
+/// go out when the guard drops or commits. Runs left open stay `running`,
+/// and read as `dead` once their heartbeat stops
+/// ([`RunStatus`](crate::RunStatus)); call [`Run::finish`](crate::Run::finish)
+/// on those that are done.
+///
+/// ```
+/// # std::env::set_var("YAMLETT_URI", std::env::temp_dir().join("yamlett-doc-flush"));
+/// use once_cell::sync::Lazy;
+/// use yamlett::Run;
+///
+/// static RUN: Lazy<Run> = Lazy::new(|| Run::new().expect("a run"));
+///
+/// RUN.store("metrics.f1_score", 0.92)?;
+/// RUN.finish()?;
+/// yamlett::flush()?; // then std::process::exit(0) loses nothing
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn flush() -> anyhow::Result<()> {
+    let mut first_error = None;
+    // Every store gets its wait, whatever the others' outcome.
+    for store in crate::store::opened() {
+        if let Err(err) = store.drain() {
+            first_error.get_or_insert(err);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}

@@ -428,8 +428,127 @@ fn stepping_reader() -> anyhow::Result<()> {
         .find_one(doc! { "_id": std::env::var("OUTAGE_RUN_ID")? })?
         .expect("the run is on the server");
     assert_losses(&doc, std::env::var("OUTAGE_STEPS")?.parse()?);
-    assert_eq!(doc.get_document("_yamlett")?.get_str("status")?, "finished");
+    let status = std::env::var("OUTAGE_STATUS").unwrap_or_else(|_| "finished".to_owned());
+    assert_eq!(doc.get_document("_yamlett")?.get_str("status")?, status);
     Ok(())
+}
+
+/// A writer that never drops its run (kept in a `static`) ends with
+/// `std::process::exit` during an outage: `yamlett::flush()` before the
+/// exit waits for the server's return and sends what the outage left in
+/// the journal, so a reader in another directory finds every step.
+#[test]
+fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<()> {
+    use std::io::BufRead;
+
+    settings();
+    let storage = tempfile::tempdir()?;
+    let journal = tempfile::tempdir()?;
+    let control = tempfile::tempdir()?;
+    let stop = control.path().join("stop");
+    let port = common::restartable_port();
+    let server = TestServer::start_on(port, storage.path(), &[]);
+    let uri = uri(&server);
+    let experiment = unique("flush");
+    let mut writer = std::process::Command::new(std::env::current_exe()?)
+        .args(["static_run_writer", "--exact", "--ignored", "--nocapture"])
+        .env("OUTAGE_URI", &uri)
+        .env("OUTAGE_EXPERIMENT", &experiment)
+        .env("OUTAGE_RUN_ID", "static")
+        .env("OUTAGE_STOP", &stop)
+        .env(yamlett::JOURNAL_DIR_ENV, journal.path())
+        // Room for the server's restart on a loaded machine: the flush
+        // returns as soon as the journal is empty.
+        .env(yamlett::EXIT_DRAIN_ENV, "60000")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut lines = std::io::BufReader::new(writer.stdout.take().unwrap()).lines();
+    let mut next_line = || -> String {
+        lines
+            .next()
+            .expect("the writer ended early")
+            .expect("the writer's output")
+    };
+    while next_line() != "step 10" {}
+    server.stop();
+    // Long enough for steps to go to the journal (the first one waits for
+    // the flush timeout); the writer stops while the server is down.
+    std::thread::sleep(FLUSH_TIMEOUT + Duration::from_millis(500));
+    std::fs::write(&stop, "")?;
+    let (steps, journaled): (i64, i64) = loop {
+        if let Some(counts) = next_line().strip_prefix("steps ") {
+            let (steps, journaled) = counts.split_once(" journaled ").expect("two counts");
+            break (steps.parse()?, journaled.parse()?);
+        }
+    };
+    assert!(journaled > 0, "the outage journaled nothing");
+    // The writer is in flush() now, waiting for the server.
+    std::thread::sleep(Duration::from_millis(300));
+    let server = TestServer::start_on(port, storage.path(), &[]);
+    assert!(writer.wait()?.success(), "the writer failed");
+
+    let elsewhere = tempfile::tempdir()?;
+    let reader = std::process::Command::new(std::env::current_exe()?)
+        .args(["stepping_reader", "--exact", "--ignored", "--nocapture"])
+        .current_dir(elsewhere.path())
+        .env_remove(yamlett::JOURNAL_DIR_ENV)
+        .env("OUTAGE_URI", &uri)
+        .env("OUTAGE_EXPERIMENT", &experiment)
+        .env("OUTAGE_RUN_ID", "static")
+        .env("OUTAGE_STEPS", steps.to_string())
+        .env("OUTAGE_STATUS", "running")
+        .output()?;
+    assert!(
+        reader.status.success(),
+        "{steps} steps, {journaled} journaled: {}{}",
+        String::from_utf8_lossy(&reader.stdout),
+        String::from_utf8_lossy(&reader.stderr)
+    );
+    drop(server);
+    Ok(())
+}
+
+/// Run by `flush_before_process_exit_leaves_nothing_in_the_journal` as a
+/// separate process: steps into a run kept in a `static` until the stop
+/// file appears, says how many steps it made and how many writes the
+/// journal holds, then flushes and exits without dropping the run.
+#[test]
+#[ignore]
+fn static_run_writer() -> anyhow::Result<()> {
+    static RUN: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
+    let Ok(uri) = std::env::var("OUTAGE_URI") else {
+        return Ok(());
+    };
+    let stop = std::path::PathBuf::from(std::env::var("OUTAGE_STOP")?);
+    let run = Run::builder()
+        .uri(&uri)
+        .experiment(std::env::var("OUTAGE_EXPERIMENT")?)
+        .id(std::env::var("OUTAGE_RUN_ID")?)
+        .open()?;
+    let run = RUN.get_or_init(|| run);
+    let mut i = 0;
+    while !stop.exists() {
+        step(run, i)?;
+        println!("step {i}");
+        i += 1;
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let journal = std::path::PathBuf::from(std::env::var(yamlett::JOURNAL_DIR_ENV)?);
+    println!("steps {i} journaled {}", journal_entries(&journal));
+    yamlett::flush()?;
+    std::process::exit(0);
+}
+
+/// How many writes wait in the journal in `dir` (any store).
+fn journal_entries(dir: &std::path::Path) -> i64 {
+    let journal = dir.join("journal.sqlite3");
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(&journal, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    conn.query_row("SELECT count(*) FROM entries", [], |row| row.get(0))
+        .unwrap_or(0)
 }
 
 #[test]

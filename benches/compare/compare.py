@@ -100,6 +100,17 @@ class Server:
     def uri(self, database: str = "") -> str:
         return f"mongodb://127.0.0.1:{self.port}/{database}?retryWrites=false"
 
+    def cpu_seconds(self) -> float | None:
+        """The server process's CPU time so far (user + system, all its
+        threads), from /proc; None where there is no /proc."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as f:
+                # Fields after the command name, which may hold spaces.
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AttributeError, IndexError, ValueError):
+            return None
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -126,10 +137,17 @@ def run_child(cmd: list[str], cwd: str, log_path: str, env: dict[str, str]) -> d
         process = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         timer = threading.Timer(CHILD_TIMEOUT_SECONDS, process.kill)
         timer.start()
-        process.wait()
+        # wait4, not wait: the child's own CPU time (user + system), which
+        # moves far less than wall time on a shared machine.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
         timer.cancel()
         wall = time.perf_counter() - start
-    result: dict[str, Any] = {"exit": process.returncode, "wall_seconds": wall}
+    result: dict[str, Any] = {
+        "exit": process.returncode,
+        "wall_seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }
     lines = [line for line in open(out_path).read().splitlines() if line.strip()]
     if process.returncode == 0 and lines:
         try:
@@ -264,6 +282,11 @@ def run_w1(args: argparse.Namespace) -> None:
         Tool("raw-mongo", f"raw `mongodb` {versions['mongodb']} driver (Rust, sync)",
              [args.bin, "log", "raw"], [args.bin, "query", "raw"], "mongo", args.log_runs,
              notes=["the same commands as yamlett, by hand: lower bound of the row above"]),
+        Tool("raw-mongo-same", f"raw `mongodb` {versions['mongodb']} driver (Rust, sync), yamlett's metadata",
+             [args.bin, "log", "raw-same"], [args.bin, "query", "raw"], "mongo", args.log_runs,
+             notes=["the row above plus what yamlett stores about a run (provenance, heartbeat, writer "
+                    "stamps and their exactly-once condition) and its read at open: yamlett's commands "
+                    "field for field"]),
         Tool("py-yamlett", f"yamlett {versions['yamlett007']} (Python)",
              py("venv-yamlett007", "run_yamlett007.py", "log"),
              py("venv-yamlett007", "run_yamlett007.py", "query"), "mongo", args.py_yamlett_runs,
@@ -317,11 +340,12 @@ def run_w1(args: argparse.Namespace) -> None:
                     if server is not None:
                         # A fresh server per phase: no phase pays for another's data.
                         uri = server.start([args.bin, "opcounters"])
-                        database = {"yamlett-mongo": "yamlett_compare", "raw-mongo": "raw"}.get(tool.key, "")
+                        database = {"yamlett-mongo": "yamlett_compare", "raw-mongo": "raw", "raw-mongo-same": "raw"}.get(tool.key, "")
                         store = server.uri(database)
                         before = opcounters(args.bin, uri)
                         overhead = opcounters(args.bin, uri) - before  # one opcounters call's own commands
                         before += overhead
+                        server_cpu = server.cpu_seconds()
                     else:
                         store = os.path.join(tool_work, f"{phase}-store")
                     is_rust = cmd[0] == args.bin
@@ -332,6 +356,9 @@ def run_w1(args: argparse.Namespace) -> None:
                     result = run_child(full, os.path.join(tool_work, phase), os.path.join(logs, f"{log_name}.log"), env)
                     if server is not None:
                         if phase == "log":
+                            cpu_after = server.cpu_seconds()
+                            if server_cpu is not None and cpu_after is not None:
+                                result["server_cpu_seconds"] = cpu_after - server_cpu
                             result["server_commands"] = opcounters(args.bin, uri) - before - overhead
                         server.stop()
                     if phase == "log":
@@ -384,6 +411,10 @@ def run_w1(args: argparse.Namespace) -> None:
         *([f"- Log phase: median of {len(rounds)} rounds, the order of the rows reversed every round; "
            "per round (s): " + "; ".join(
                f"{t.key} " + ", ".join(fmt(r.get("log_seconds"), 2) for r in results[t.key].get("log_rounds", []))
+               for t in tools)] if len(rounds) > 1 else []),
+        *([f"- Log phase CPU seconds (user + system) per round, client/server: " + "; ".join(
+               f"{t.key} " + ", ".join(f"{fmt(r.get('cpu_seconds'), 2)}/{fmt(r.get('server_cpu_seconds'), 2)}"
+                                       for r in results[t.key].get("log_rounds", []))
                for t in tools)] if len(rounds) > 1 else []),
         "- (N×): ratio to the yamlett embedded-store row of this same run",
         "",

@@ -13,6 +13,7 @@
 //! stamp (see `run::Stamp`), so an entry that was applied before, by us or
 //! by another process replaying the same journal, is skipped.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -50,32 +51,36 @@ CREATE TABLE IF NOT EXISTS rejected (
 );
 ";
 
-/// One write waiting for the server.
+/// One write, as sent and, when the server cannot be reached, journaled.
+///
+/// A write being sent borrows what the run made (nothing is copied unless
+/// it has to wait in the journal); one read back from the journal owns
+/// its parts (`Entry<'static>`).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Entry {
+pub(crate) enum Entry<'a> {
     /// A run update, with the condition that makes it exactly-once.
     Update {
-        condition: Document,
-        update: Document,
+        condition: Cow<'a, Document>,
+        update: Cow<'a, Document>,
         upsert: bool,
     },
     /// A run update and the points it appends to the run's series buckets
     /// (see [`crate::series::Append`]), always an upsert.
     Series {
-        condition: Document,
-        update: Document,
-        appends: Vec<crate::series::Append>,
+        condition: Cow<'a, Document>,
+        update: Cow<'a, Document>,
+        appends: Cow<'a, [crate::series::Append]>,
     },
     /// An artifact's bytes, to be saved under a file id chosen up front
     /// (the run document already refers to it).
     Artifact {
         id: Bson,
         filename: String,
-        bytes: Vec<u8>,
+        bytes: Cow<'a, [u8]>,
     },
 }
 
-impl Entry {
+impl Entry<'_> {
     fn to_bson(&self) -> Document {
         match self {
             Entry::Update {
@@ -83,7 +88,8 @@ impl Entry {
                 update,
                 upsert,
             } => doc! {
-                "kind": "update", "condition": condition, "update": update, "upsert": upsert,
+                "kind": "update", "condition": condition.as_ref(), "update": update.as_ref(),
+                "upsert": upsert,
             },
             Entry::Series {
                 condition,
@@ -93,7 +99,7 @@ impl Entry {
                 let mut packed = Vec::new();
                 crate::series::pack(appends, &mut packed);
                 doc! {
-                    "kind": "series", "condition": condition, "update": update,
+                    "kind": "series", "condition": condition.as_ref(), "update": update.as_ref(),
                     "appends": Binary { subtype: BinarySubtype::Generic, bytes: packed },
                 }
             }
@@ -103,28 +109,30 @@ impl Entry {
                 bytes,
             } => doc! {
                 "kind": "artifact", "id": id, "filename": filename,
-                "bytes": Binary { subtype: BinarySubtype::Generic, bytes: bytes.clone() },
+                "bytes": Binary { subtype: BinarySubtype::Generic, bytes: bytes.to_vec() },
             },
         }
     }
 
-    fn from_bson(mut body: Document) -> anyhow::Result<Entry> {
+    fn from_bson(mut body: Document) -> anyhow::Result<Entry<'static>> {
         let kind = body
             .get_str("kind")
             .context("a journal entry has no kind")?;
         match kind {
             "update" => Ok(Entry::Update {
-                condition: body.get_document("condition")?.clone(),
+                condition: Cow::Owned(body.get_document("condition")?.clone()),
                 upsert: body.get_bool("upsert")?,
                 update: match body.remove("update") {
-                    Some(Bson::Document(update)) => update,
+                    Some(Bson::Document(update)) => Cow::Owned(update),
                     _ => anyhow::bail!("a journaled update has no update document"),
                 },
             }),
             "series" => Ok(Entry::Series {
-                condition: body.get_document("condition")?.clone(),
-                update: body.get_document("update")?.clone(),
-                appends: crate::series::unpack(&body.get_binary_generic("appends")?.clone())?,
+                condition: Cow::Owned(body.get_document("condition")?.clone()),
+                update: Cow::Owned(body.get_document("update")?.clone()),
+                appends: Cow::Owned(crate::series::unpack(
+                    &body.get_binary_generic("appends")?.clone(),
+                )?),
             }),
             "artifact" => Ok(Entry::Artifact {
                 id: body
@@ -133,7 +141,7 @@ impl Entry {
                     .context("a journaled artifact has no id")?,
                 filename: body.get_str("filename")?.to_owned(),
                 bytes: match body.remove("bytes") {
-                    Some(Bson::Binary(binary)) => binary.bytes,
+                    Some(Bson::Binary(binary)) => Cow::Owned(binary.bytes),
                     _ => anyhow::bail!("a journaled artifact has no bytes"),
                 },
             }),
@@ -149,7 +157,7 @@ pub(crate) struct Record {
     pub(crate) seq: i64,
     pub(crate) experiment: String,
     pub(crate) run_id: String,
-    pub(crate) entry: Entry,
+    pub(crate) entry: Entry<'static>,
 }
 
 /// The journal of one store, in one directory. The database is created on
@@ -191,7 +199,7 @@ impl Journal {
         &self,
         experiment: &str,
         run_id: &str,
-        entry: &Entry,
+        entry: &Entry<'_>,
     ) -> anyhow::Result<()> {
         let body = entry.to_bson().to_vec()?;
         let guard = self.conn()?;
@@ -362,15 +370,16 @@ mod tests {
             !dir.path().join(JOURNAL_FILE).exists(),
             "asking creates nothing"
         );
+        let condition = doc! {"_yamlett.writers.w1": {"$not": {"$gte": 3_i64}}};
         let update = Entry::Update {
-            condition: doc! {"_yamlett.writers.w1": {"$not": {"$gte": 3_i64}}},
-            update: doc! {"$push": {"loss": 0.5}},
+            condition: Cow::Borrowed(&condition),
+            update: Cow::Owned(doc! {"$push": {"loss": 0.5}}),
             upsert: true,
         };
         let artifact = Entry::Artifact {
             id: Bson::ObjectId(bson::oid::ObjectId::new()),
             filename: "e/r/model".into(),
-            bytes: vec![1, 2, 3],
+            bytes: Cow::Borrowed(&[1, 2, 3]),
         };
         a.append("e", "r", &update).unwrap();
         b.append("e", "other", &update).unwrap();
@@ -402,8 +411,8 @@ mod tests {
                 "e",
                 "r",
                 &Entry::Update {
-                    condition: Document::new(),
-                    update: doc! {"$set": {"a": 1}},
+                    condition: Cow::Owned(Document::new()),
+                    update: Cow::Owned(doc! {"$set": {"a": 1}}),
                     upsert: true,
                 },
             )

@@ -231,6 +231,14 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     fn sync(&self) -> anyhow::Result<crate::SyncReport> {
         Ok(crate::SyncReport::default())
     }
+
+    /// Waits a bounded time for every write made so far to reach the
+    /// store ([`crate::flush`]); an error says what still waits, and where.
+    /// A store whose writes are durable when they return (the embedded
+    /// store's write log) has nothing to wait for.
+    fn drain(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 mod journal;
@@ -251,6 +259,12 @@ use crate::location::Location;
 /// opened on the same URI shares one driver client (and its connection
 /// pool) or one embedded database handle.
 static STORES: Lazy<Mutex<HashMap<Location, Arc<dyn Store>>>> = Lazy::new(Default::default);
+
+/// Every store this process has opened.
+pub(crate) fn opened() -> Vec<Arc<dyn Store>> {
+    let stores = STORES.lock().unwrap_or_else(PoisonError::into_inner);
+    stores.values().cloned().collect()
+}
 
 /// The process-wide store at `location`, opened on first use.
 pub(crate) fn open(location: &Location) -> anyhow::Result<Arc<dyn Store>> {

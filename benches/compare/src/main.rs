@@ -2,7 +2,7 @@
 //! the raw mongodb driver, for the tool comparison in `benches/compare/`.
 //!
 //! ```text
-//! yamlett-compare log   yamlett|raw STORE DATA.json          # the log phase
+//! yamlett-compare log   yamlett|raw|raw-same STORE DATA.json # the log phase
 //! yamlett-compare query yamlett|raw STORE DATA.json [REPS]   # populate, then time the queries
 //! yamlett-compare series step|batch STORE VALUES.json CAP   # workload S1 (see s1.py)
 //! yamlett-compare opcounters MONGODB_URI                     # serverStatus opcounters
@@ -60,7 +60,8 @@ fn main() -> anyhow::Result<()> {
             let seconds = match *tool {
                 "yamlett" => log_yamlett(store, &runs)?,
                 "raw" => log_raw(&collection(store, LOG_EXPERIMENT)?, &runs)?,
-                other => bail!("unknown tool {other:?} (yamlett or raw)"),
+                "raw-same" => log_raw_same(&collection(store, LOG_EXPERIMENT)?, &runs)?,
+                other => bail!("unknown tool {other:?} (yamlett, raw or raw-same)"),
             };
             json!({ "log_seconds": seconds, "runs": runs.len(), "peak_rss_kib": peak_rss_kib() })
         }
@@ -188,6 +189,111 @@ fn log_raw(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyhow::Re
             .run()?;
     }
     Ok(start.elapsed().as_secs_f64())
+}
+
+/// The raw driver sending what yamlett sends, field for field: the loop of
+/// [`log_raw`] plus yamlett's metadata, namely its provenance and
+/// heartbeat fields when a run opens, the read of the run after opening it
+/// (yamlett looks for series to resume), and the writer stamp on every
+/// update with the condition that makes the update exactly-once. Against
+/// yamlett's row this is the library's own cost; against the `raw` row,
+/// what yamlett's metadata costs the server.
+fn log_raw_same(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyhow::Result<f64> {
+    let provenance = provenance();
+    let start = Instant::now();
+    for w1 in runs {
+        let id = random_hex();
+        let stamp = format!("_yamlett.writers.w{}", random_hex());
+        let mut writes = 0_i64;
+        let mut send = |mut update: Document| -> anyhow::Result<()> {
+            writes += 1;
+            let mut set = update.remove("$set").and_then(|set| match set {
+                Bson::Document(set) => Some(set),
+                _ => None,
+            });
+            set.get_or_insert_with(Document::new)
+                .insert(stamp.as_str(), writes);
+            update.insert("$set", set.unwrap_or_default());
+            runs_collection
+                .update_one(
+                    doc! { "_id": &id, stamp.as_str(): { "$not": { "$gte": writes } } },
+                    update,
+                )
+                .upsert(true)
+                .run()?;
+            Ok(())
+        };
+        let now = DateTime::now();
+        let mut on_insert = doc! { "_yamlett.created_at": now };
+        for (field, value) in &provenance {
+            on_insert.insert(format!("_yamlett.{field}"), value.clone());
+        }
+        send(doc! {
+            "$setOnInsert": on_insert,
+            "$set": {
+                "_yamlett.status": "running",
+                "_yamlett.last_modified_at": now,
+                "_yamlett.heartbeat_at": now,
+                "_yamlett.heartbeat_s": 30.0,
+            },
+            "$unset": { "_yamlett.ended_at": "" },
+        })?;
+        runs_collection.find_one(doc! { "_id": &id }).run()?;
+        let mut set = doc! { "params.model": w1.model.clone(), "data": w1.data.clone() };
+        for (name, value) in &w1.metrics {
+            set.insert(format!("metrics.{name}"), value.clone());
+        }
+        set.insert("_yamlett.last_modified_at", DateTime::now());
+        send(doc! { "$set": set })?;
+        for loss in &w1.loss {
+            send(doc! {
+                "$push": { "metrics.loss": { "$each": [*loss] } },
+                "$set": { "_yamlett.last_modified_at": DateTime::now() },
+            })?;
+        }
+        let now = DateTime::now();
+        send(doc! { "$set": {
+            "_yamlett.last_modified_at": now,
+            "_yamlett.status": "finished",
+            "_yamlett.ended_at": now,
+        } })?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// 32 random hex digits, like yamlett's run ids and writer names.
+fn random_hex() -> String {
+    let (a, b) = (ObjectId::new().to_hex(), ObjectId::new().to_hex());
+    format!("{a}{}", &b[16..])
+}
+
+/// The provenance fields yamlett records under `_yamlett` (src/run/provenance.rs).
+fn provenance() -> Document {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let mut fields = doc! {
+        "host": host.trim(),
+        "os": format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        "pid": i64::from(std::process::id()),
+        "command": std::env::args().map(Bson::String).collect::<Vec<_>>(),
+        "yamlett_version": "0.1.0",
+    };
+    if let Some(commit) = git(&["rev-parse", "HEAD"]) {
+        let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_default();
+        let mut state = doc! { "commit": commit, "branch": branch };
+        if let Some(status) = git(&["status", "--porcelain", "--untracked-files=no"]) {
+            state.insert("dirty", !status.is_empty());
+        }
+        fields.insert("git", state);
+    }
+    fields
 }
 
 // -------------------------------------------------------------- query phase

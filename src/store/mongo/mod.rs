@@ -11,6 +11,7 @@ mod outage;
 mod runtime;
 mod series;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, IntoFuture as _};
 use std::path::PathBuf;
@@ -391,8 +392,8 @@ impl Store for MongoStore {
             experiment,
             run_id,
             Entry::Update {
-                condition: condition.clone(),
-                update: update.clone(),
+                condition: Cow::Borrowed(condition),
+                update: Cow::Borrowed(update),
                 upsert,
             },
         )
@@ -411,9 +412,9 @@ impl Store for MongoStore {
             experiment,
             run_id,
             Entry::Series {
-                condition: condition.clone(),
-                update: update.clone(),
-                appends: appends.to_vec(),
+                condition: Cow::Borrowed(condition),
+                update: Cow::Borrowed(update),
+                appends: Cow::Borrowed(appends),
             },
         )
     }
@@ -557,7 +558,7 @@ impl Store for MongoStore {
             Entry::Artifact {
                 id: id.clone(),
                 filename: format!("{experiment}/{run_id}/{key}"),
-                bytes: bytes.to_vec(),
+                bytes: Cow::Borrowed(bytes),
             },
         )?;
         Ok(Bson::Document(doc! { "store": "gridfs", "id": id }))
@@ -625,8 +626,22 @@ impl Store for MongoStore {
     /// journal to reach the server: a process that ends normally leaves
     /// nothing behind on a disk that may be gone an hour later.
     fn settle(&self, _experiment: &str, _run_id: &str) -> anyhow::Result<()> {
-        outage::drain(&self.shared, self.shared.exit_drain);
+        if let Err(waiting) = outage::drain(&self.shared, self.shared.exit_drain) {
+            log::warn!("yamlett: {waiting}");
+        }
         Ok(())
+    }
+
+    /// Waits, at most `YAMLETT_EXIT_DRAIN_MS`, for the journal to reach
+    /// the server.
+    fn drain(&self) -> anyhow::Result<()> {
+        outage::drain(&self.shared, self.shared.exit_drain).map_err(|reason| {
+            Error::Unreachable {
+                store: self.shared.location.clone(),
+                reason,
+            }
+            .into()
+        })
     }
 
     fn sync(&self) -> anyhow::Result<crate::SyncReport> {

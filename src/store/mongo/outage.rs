@@ -116,7 +116,7 @@ pub(super) fn write(
     shared: &Arc<Shared>,
     experiment: &str,
     run_id: &str,
-    entry: Entry,
+    entry: Entry<'_>,
 ) -> anyhow::Result<()> {
     if shared.link.lock().offline {
         // Checked again under the lock by `journal`, which appends only if
@@ -153,7 +153,7 @@ pub(super) fn write(
 /// stamp makes the journaled copy a no-op). An artifact takes as long as
 /// its size needs (the server selection timeout still bounds an
 /// unreachable server).
-fn send(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry) -> Result<(), Failure> {
+fn send(shared: &Shared, experiment: &str, run_id: &str, entry: &Entry<'_>) -> Result<(), Failure> {
     let operation = apply(shared, experiment, run_id, entry);
     if let Entry::Artifact { .. } = entry {
         return shared.block_on(operation);
@@ -175,7 +175,7 @@ fn journal(
     shared: &Arc<Shared>,
     experiment: &str,
     run_id: &str,
-    entry: &Entry,
+    entry: &Entry<'_>,
     outage: Option<&str>,
 ) -> anyhow::Result<bool> {
     let mut link = shared.link.lock();
@@ -408,14 +408,15 @@ fn still_down(shared: &Shared, report: &SyncReport) -> anyhow::Error {
     .into()
 }
 
-/// At the end of a run: waits at most `wait` for the journal to reach the
-/// server (the replay thread does the sending, hurried), and if it does
-/// not, warns how many writes wait, where, and the command that sends them.
-pub(super) fn drain(shared: &Arc<Shared>, wait: Duration) {
+/// At the end of a run, or on [`crate::flush`]: waits at most `wait` for
+/// the journal to reach the server (the replay thread does the sending,
+/// hurried). If it does not, the error says how many writes wait, where,
+/// and the command that sends them.
+pub(super) fn drain(shared: &Arc<Shared>, wait: Duration) -> Result<(), String> {
     let deadline = Instant::now() + wait;
     let mut link = shared.link.lock();
     if !link.offline {
-        return;
+        return Ok(());
     }
     link.hurry = true;
     shared.link.changed.notify_all();
@@ -431,7 +432,7 @@ pub(super) fn drain(shared: &Arc<Shared>, wait: Duration) {
         link = shared.link.wait(link, left);
     }
     if !link.offline {
-        return;
+        return Ok(());
     }
     drop(link);
     let waiting = shared.journal.len().map_or_else(
@@ -443,18 +444,18 @@ pub(super) fn drain(shared: &Arc<Shared>, wait: Duration) {
         .path()
         .parent()
         .map_or_else(String::new, |dir| dir.display().to_string());
-    log::warn!(
-        "yamlett: {waiting} writes to the MongoDB store {} still wait in the journal {}: the \
-         server did not take them within {} ms ({}). They land when a process opens this store \
-         with the same journal directory, or send them now with: \
-         {}='{dir}' yamlett sync '{}' (with the password, if the URI has one)",
+    Err(format!(
+        "{waiting} writes to the MongoDB store {} still wait in the journal {}: the server did \
+         not take them within {} ms ({}). They land when a process opens this store with the \
+         same journal directory, or send them now with: {}='{dir}' yamlett sync '{}' (with \
+         the password, if the URI has one)",
         shared.location,
         shared.journal.path().display(),
         wait.as_millis(),
         super::EXIT_DRAIN_ENV,
         super::JOURNAL_DIR_ENV,
         shared.location,
-    );
+    ))
 }
 
 /// Sends one write to the server. A conditional update that the server
@@ -463,7 +464,7 @@ async fn apply(
     shared: &Shared,
     experiment: &str,
     run_id: &str,
-    entry: &Entry,
+    entry: &Entry<'_>,
 ) -> Result<(), Failure> {
     match entry {
         Entry::Update {
