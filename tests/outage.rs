@@ -560,15 +560,24 @@ fn queries_see_journaled_writes_as_soon_as_the_server_answers() -> anyhow::Resul
     let uri = uri(&server);
     let experiment = unique("ryow");
     let run = Run::builder().uri(&uri).experiment(&experiment).open()?;
+    let logged_step = |i: i64| -> anyhow::Result<()> {
+        let _guard = run.enter();
+        run.log("metrics.curve", i as f64)?;
+        step(&run, i).map(drop)
+    };
     for i in 0..10 {
-        step(&run, i)?;
+        logged_step(i)?;
     }
     server.stop();
     for i in 10..30 {
-        step(&run, i)?;
+        logged_step(i)?;
     }
     let _server = TestServer::start_on(port, storage.path(), &[]);
-    // No waiting for the background replay: the query replays first.
+    // No waiting for the background replay: a read replays first, series
+    // reads included.
+    let curve = run.series("metrics.curve")?;
+    assert_eq!(curve.steps, (0..30).collect::<Vec<i64>>());
+    assert_eq!(curve.values, (0..30).map(|i| i as f64).collect::<Vec<f64>>());
     assert_losses(&run.data()?, 30);
     let by_step = yamlett::Experiment::builder()
         .uri(&uri)

@@ -425,6 +425,8 @@ impl Store for MongoStore {
         run_id: &str,
         key: &str,
     ) -> anyhow::Result<Vec<BucketSummary>> {
+        // Read this process's own points, as a query reads its own writes.
+        outage::catch_up(&self.shared)?;
         series::summaries(&self.shared, experiment, run_id, key)
     }
 
@@ -435,6 +437,7 @@ impl Store for MongoStore {
         key: Option<&str>,
         which: Buckets<'_>,
     ) -> anyhow::Result<Vec<SeriesBucket>> {
+        outage::catch_up(&self.shared)?;
         series::read(&self.shared, experiment, run_id, key, &which)
     }
 
