@@ -83,6 +83,11 @@ pub(crate) struct LocalStore {
     writer: Arc<Mutex<Writer>>,
     /// Idle reader connections, taken out for the length of one read.
     readers: Mutex<Vec<Connection>>,
+    /// The last update and condition written, parsed: a training loop
+    /// flushes updates of one shape over and over, and [`Update::reparse`]
+    /// and [`Filter::reparse`] read only the new values of one of the same
+    /// shape into them.
+    last_parsed: Mutex<Option<(Update, Filter)>>,
 }
 
 impl fmt::Debug for LocalStore {
@@ -123,6 +128,7 @@ impl LocalStore {
                 durability,
             ))),
             readers: Mutex::new(Vec::new()),
+            last_parsed: Mutex::new(None),
         };
         writer::fold_when_idle(Arc::downgrade(&store.writer));
         // What a process that ended left in its write log.
@@ -179,10 +185,27 @@ impl LocalStore {
         upsert: bool,
         appends: &[Append],
     ) -> anyhow::Result<()> {
-        // Parsed before taking any lock: an invalid update costs no one time.
-        let compiled = Update::parse(update).map_err(invalid_query)?;
-        let compiled_condition = Filter::parse(condition).map_err(invalid_query)?;
-        self.writer()
+        // Parsed before taking the writer's lock: an invalid update costs
+        // no one time. Taken out of `last_parsed` meanwhile, so a thread
+        // writing at the same time parses its own.
+        let last = self
+            .last_parsed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let (compiled, compiled_condition) = match last {
+            Some((mut last, mut last_condition)) => {
+                last.reparse(update).map_err(invalid_query)?;
+                last_condition.reparse(condition).map_err(invalid_query)?;
+                (last, last_condition)
+            }
+            None => (
+                Update::parse(update).map_err(invalid_query)?,
+                Filter::parse(condition).map_err(invalid_query)?,
+            ),
+        };
+        let written = self
+            .writer()
             .update(
                 experiment,
                 run_id,
@@ -193,7 +216,12 @@ impl LocalStore {
                 upsert,
                 appends,
             )
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e));
+        *self
+            .last_parsed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((compiled, compiled_condition));
+        written
     }
 
     /// The error a caller sees: SQLite's errors become
