@@ -217,10 +217,15 @@ impl LocalStore {
                 appends,
             )
             .map_err(|e| self.fail(e));
-        *self
-            .last_parsed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((compiled, compiled_condition));
+        // Not a large one, whose values would stay in memory until the
+        // next write.
+        let mut budget = KEPT_UPDATE_BYTES;
+        if fits_in(update, &mut budget) {
+            *self
+                .last_parsed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some((compiled, compiled_condition));
+        }
         written
     }
 
@@ -457,6 +462,38 @@ fn raw(bytes: &[u8]) -> anyhow::Result<&RawDocument> {
 /// Decodes a stored run document already framed as raw BSON.
 fn decode_raw(raw: &RawDocument) -> anyhow::Result<Document> {
     decode::document(raw).context("a stored run document is corrupt")
+}
+
+/// About the most memory the last parsed update may hold to be kept for
+/// the next write: a training loop's flushes hold a few hundred bytes.
+const KEPT_UPDATE_BYTES: isize = 4096;
+
+/// Whether the values of `doc` fit in about `budget` bytes (counted down
+/// as they are walked, so a large document costs no more than a small one).
+fn fits_in(doc: &Document, budget: &mut isize) -> bool {
+    doc.iter().all(|(key, value)| {
+        *budget -= key.len() as isize;
+        value_fits_in(value, budget)
+    })
+}
+
+/// [`fits_in`] for one value.
+fn value_fits_in(value: &Bson, budget: &mut isize) -> bool {
+    *budget -= 16;
+    let fits = match value {
+        Bson::Document(doc) => fits_in(doc, budget),
+        Bson::Array(items) => items.iter().all(|item| value_fits_in(item, budget)),
+        Bson::String(text) => {
+            *budget -= text.len() as isize;
+            true
+        }
+        Bson::Binary(binary) => {
+            *budget -= binary.bytes.len() as isize;
+            true
+        }
+        _ => true,
+    };
+    fits && *budget >= 0
 }
 
 /// The engine's refusal, as the caller sees it.

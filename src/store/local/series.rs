@@ -63,8 +63,9 @@ pub(super) fn apply_appends(
             None => {
                 let points =
                     read_bucket(tx, experiment, run, &append.key, index)?.unwrap_or_default();
+                let last = rows.len();
                 rows.push((append.key.clone(), index, Row { points }));
-                &mut rows[rows.len() - 1].2
+                &mut rows[last].2
             }
         };
         let held = row.points.len() as i64;
