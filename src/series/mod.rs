@@ -252,6 +252,18 @@ impl Summary {
             ("sum", self.sum.into()),
             ("step", self.step.into()),
         ];
+        // The document a flush reuses has these fields in this order:
+        // overwritten in place, without hashing a key.
+        if document
+            .keys()
+            .map(String::as_str)
+            .eq(fields.iter().map(|(f, _)| *f))
+        {
+            for ((_, slot), (_, value)) in document.iter_mut().zip(fields) {
+                *slot = value;
+            }
+            return;
+        }
         for (field, value) in fields {
             match document.get_mut(field) {
                 Some(slot) => *slot = value,

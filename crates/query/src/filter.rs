@@ -44,6 +44,38 @@ impl Filter {
         Filter::parse_in(filter, &Scope::default())
     }
 
+    /// Compiles `filter` into `self`: the same as `*self = Filter::parse(filter)?`,
+    /// and the same errors, but cheap when `filter` differs from the
+    /// document `self` was compiled from only in the numbers, strings,
+    /// booleans, dates or nulls it compares with (by equality, `$eq`, `$ne`,
+    /// `$gt`, `$gte`, `$lt` or `$lte`, under `$not` too): then only those
+    /// values are read. A writer that sends one condition after another of
+    /// one shape (a write number that grows) saves a parse each time. On
+    /// error `self` is unchanged.
+    ///
+    /// ```
+    /// use bson::doc;
+    /// use yamlett_query::Filter;
+    ///
+    /// let mut newer = Filter::parse(&doc! { "writes": { "$not": { "$gte": 3 } } })?;
+    /// assert!(newer.matches(&doc! { "writes": 2 })?);
+    /// newer.reparse(&doc! { "writes": { "$not": { "$gte": 2 } } })?; // same shape
+    /// assert!(!newer.matches(&doc! { "writes": 2 })?);
+    /// newer.reparse(&doc! { "tags": "cpu", "writes": { "$lt": 5 } })?; // another
+    /// assert!(newer.matches(&doc! { "tags": ["cpu"], "writes": 2 })?);
+    /// assert!(newer.reparse(&doc! { "writes": { "$bogus": 1 } }).is_err());
+    /// # Ok::<(), yamlett_query::QueryError>(())
+    /// ```
+    pub fn reparse(&mut self, filter: &Document) -> QueryResult<()> {
+        // Checked whole first, so that nothing changes unless all of it fits.
+        if rebind_query(&mut self.root, filter, false) {
+            rebind_query(&mut self.root, filter, true);
+            return Ok(());
+        }
+        *self = Filter::parse(filter)?;
+        Ok(())
+    }
+
     /// Compiles `filter` whose `$expr`s may read the variables of `scope`
     /// (a `$match` inside `$lookup`'s pipeline reads the `let` variables).
     pub(crate) fn parse_in(filter: &Document, scope: &Scope) -> QueryResult<Filter> {
@@ -496,6 +528,104 @@ fn parse_query(filter: &Document, depth: usize, expr_scope: Option<&Scope>) -> Q
         }
     }
     Ok(single_or_and(nodes))
+}
+
+/// Whether `node` is what [`parse_query`] makes of `filter` but for the
+/// values compared with (see [`Filter::reparse`]); with `write`, those
+/// values are then taken from `filter`. Only plain comparisons fit: for
+/// anything else this says no, and the filter is parsed whole.
+fn rebind_query(node: &mut Node, filter: &Document, write: bool) -> bool {
+    let field = |node: &mut Node, (key, value): (&String, &Bson)| {
+        !key.starts_with('$') && rebind_field(node, key, value, write)
+    };
+    match (filter.len(), node) {
+        (1, node) => filter.iter().next().is_some_and(|entry| field(node, entry)),
+        (n, Node::And(nodes)) if n > 1 && nodes.len() == n => nodes
+            .iter_mut()
+            .zip(filter)
+            .all(|(node, entry)| field(node, entry)),
+        _ => false,
+    }
+}
+
+/// [`rebind_query`] for the condition `value` on the field `key`.
+fn rebind_field(node: &mut Node, key: &str, value: &Bson, write: bool) -> bool {
+    match value {
+        Bson::Document(spec) if is_operator_document(spec) => {
+            rebind_operators(node, key, spec, write)
+        }
+        literal => rebind_path(node, key, CmpOp::Eq, literal, write),
+    }
+}
+
+/// [`rebind_query`] for an operator document on the field `key`: what
+/// [`parse_field`] makes of it, one node per operator.
+fn rebind_operators(node: &mut Node, key: &str, spec: &Document, write: bool) -> bool {
+    let operator = |node: &mut Node, (op, arg): (&String, &Bson)| {
+        let ordering = match op.as_str() {
+            "$eq" => CmpOp::Eq,
+            "$gt" => CmpOp::Gt,
+            "$gte" => CmpOp::Gte,
+            "$lt" => CmpOp::Lt,
+            "$lte" => CmpOp::Lte,
+            "$ne" => {
+                return match node {
+                    Node::Not(inner) => rebind_path(inner, key, CmpOp::Eq, arg, write),
+                    _ => false,
+                }
+            }
+            "$not" => {
+                return match (node, arg) {
+                    (Node::Not(inner), Bson::Document(inner_spec))
+                        if inner_spec.keys().all(|k| k.starts_with('$')) =>
+                    {
+                        rebind_operators(inner, key, inner_spec, write)
+                    }
+                    _ => false,
+                }
+            }
+            _ => return false,
+        };
+        rebind_path(node, key, ordering, arg, write)
+    };
+    match (spec.len(), node) {
+        (0, _) => false,
+        (1, node) => spec
+            .iter()
+            .next()
+            .is_some_and(|entry| operator(node, entry)),
+        (n, Node::And(nodes)) if nodes.len() == n => nodes
+            .iter_mut()
+            .zip(spec)
+            .all(|(node, entry)| operator(node, entry)),
+        _ => false,
+    }
+}
+
+/// [`rebind_query`] for one comparison of the field `key` with `value`:
+/// a scalar whose comparison [`Operand::new`] fully describes.
+fn rebind_path(node: &mut Node, key: &str, op: CmpOp, value: &Bson, write: bool) -> bool {
+    let scalar = matches!(
+        value,
+        Bson::Double(_)
+            | Bson::String(_)
+            | Bson::Int32(_)
+            | Bson::Int64(_)
+            | Bson::Boolean(_)
+            | Bson::DateTime(_)
+            | Bson::Null
+    );
+    match node {
+        Node::Path(path, Pred::Cmp(compiled, operand))
+            if scalar && *compiled == op && path.dotted() == key =>
+        {
+            if write {
+                *operand = Operand::new(value.clone());
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Collapses a one-child `And` so evaluation skips a level.
@@ -2725,5 +2855,79 @@ mod agreement {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod reparse_tests {
+    use super::*;
+    use bson::doc;
+
+    /// `reparse` of `second` into the parse of `first` matches exactly the
+    /// documents a parse of `second` does, or fails as it does, leaving
+    /// the first filter intact.
+    fn reparses_like_a_parse(first: Document, second: Document) {
+        let docs = [
+            doc! {},
+            doc! { "a": 1, "b": "x" },
+            doc! { "a": 3, "b": "y", "c": { "d": 2 } },
+            doc! { "a": [1, 5], "b": null, "c": { "d": [0, 9] } },
+            doc! { "a": 2.5, "b": true, "c": { "d": bson::DateTime::from_millis(3) } },
+        ];
+        let matched = |filter: &Filter| -> Vec<bool> {
+            docs.iter().map(|d| filter.matches(d).unwrap()).collect()
+        };
+        let mut reparsed = Filter::parse(&first).expect("the first filter parses");
+        match (reparsed.reparse(&second), Filter::parse(&second)) {
+            (Ok(()), Ok(parsed)) => assert_eq!(matched(&reparsed), matched(&parsed), "{second:?}"),
+            (Err(got), Err(expected)) => {
+                assert_eq!(got.message(), expected.message(), "{second:?}");
+                assert_eq!(matched(&reparsed), matched(&Filter::parse(&first).unwrap()));
+            }
+            (got, expected) => panic!("{second:?}: reparse {got:?}, parse {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn reparse_is_a_parse() {
+        let first = doc! {
+            "a": { "$gte": 1, "$lt": 5 },
+            "b": "x",
+            "c.d": { "$not": { "$gt": 1 }, "$ne": 0 },
+        };
+        let cases = [
+            // The same shape with other values, of other types too.
+            doc! { "a": { "$gte": 2, "$lt": 2.6 }, "b": "y", "c.d": { "$not": { "$gt": 5 }, "$ne": 9 } },
+            doc! { "a": { "$gte": "a", "$lt": null }, "b": true, "c.d": { "$not": { "$gt": bson::DateTime::from_millis(1) }, "$ne": 2 } },
+            // Values that change the meaning or are refused.
+            doc! { "a": { "$gte": [1], "$lt": 5 }, "b": { "x": 1 }, "c.d": { "$not": { "$gt": 1 }, "$ne": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": "x", "c.d": { "$not": { "$gt": bson::Regex { pattern: "a".try_into().unwrap(), options: String::new().try_into().unwrap() } }, "$ne": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": { "$in": [1] }, "c.d": { "$not": { "$gt": 1 }, "$ne": 0 } },
+            // Other shapes.
+            doc! { "a": { "$lt": 5, "$gte": 1 }, "b": "x", "c.d": { "$not": { "$gt": 1 }, "$ne": 0 } },
+            doc! { "a": { "$gt": 1, "$lt": 5 }, "b": "x", "c.d": { "$not": { "$gt": 1 }, "$ne": 0 } },
+            doc! { "b": "x", "a": { "$gte": 1, "$lt": 5 }, "c.d": { "$not": { "$gt": 1 }, "$ne": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": "x", "c.d": { "$not": { "$gt": 1 }, "$eq": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": "x", "c.d": { "$not": { "$gt": 1 }, "$bogus": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": "x", "c.d": { "$not": {}, "$ne": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": "x", "c.e": { "$not": { "$gt": 1 }, "$ne": 0 } },
+            doc! { "a": { "$gte": 1, "$lt": 5 }, "b": "x" },
+            doc! { "a": { "$gte": 1 } },
+            doc! { "$comment": "x", "a": 1, "b": 2 },
+            doc! {},
+        ];
+        for second in cases {
+            reparses_like_a_parse(first.clone(), second);
+        }
+        // The one-condition filters a writer's stamp makes, and their kin.
+        let stamp = |n: i64| doc! { "_yamlett.writers.w1": { "$not": { "$gte": n } } };
+        reparses_like_a_parse(stamp(1), stamp(2));
+        reparses_like_a_parse(stamp(1), doc! { "_yamlett.writers.w1": { "$ne": 2 } });
+        reparses_like_a_parse(
+            doc! { "a": { "$ne": 1 } },
+            doc! { "a": { "$not": { "$eq": 3 } } },
+        );
+        reparses_like_a_parse(doc! { "a": 1 }, doc! { "a": { "$eq": 5 } });
+        reparses_like_a_parse(doc! { "a": 1 }, doc! { "a": { "$gt": 0 } });
     }
 }

@@ -83,6 +83,11 @@ pub(crate) struct LocalStore {
     writer: Arc<Mutex<Writer>>,
     /// Idle reader connections, taken out for the length of one read.
     readers: Mutex<Vec<Connection>>,
+    /// The last update and condition written, parsed: a training loop
+    /// flushes updates of one shape over and over, and [`Update::reparse`]
+    /// and [`Filter::reparse`] read only the new values of one of the same
+    /// shape into them.
+    last_parsed: Mutex<Option<(Update, Filter)>>,
 }
 
 impl fmt::Debug for LocalStore {
@@ -123,6 +128,7 @@ impl LocalStore {
                 durability,
             ))),
             readers: Mutex::new(Vec::new()),
+            last_parsed: Mutex::new(None),
         };
         writer::fold_when_idle(Arc::downgrade(&store.writer));
         // What a process that ended left in its write log.
@@ -179,10 +185,27 @@ impl LocalStore {
         upsert: bool,
         appends: &[Append],
     ) -> anyhow::Result<()> {
-        // Parsed before taking any lock: an invalid update costs no one time.
-        let compiled = Update::parse(update).map_err(invalid_query)?;
-        let compiled_condition = Filter::parse(condition).map_err(invalid_query)?;
-        self.writer()
+        // Parsed before taking the writer's lock: an invalid update costs
+        // no one time. Taken out of `last_parsed` meanwhile, so a thread
+        // writing at the same time parses its own.
+        let last = self
+            .last_parsed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let (compiled, compiled_condition) = match last {
+            Some((mut last, mut last_condition)) => {
+                last.reparse(update).map_err(invalid_query)?;
+                last_condition.reparse(condition).map_err(invalid_query)?;
+                (last, last_condition)
+            }
+            None => (
+                Update::parse(update).map_err(invalid_query)?,
+                Filter::parse(condition).map_err(invalid_query)?,
+            ),
+        };
+        let written = self
+            .writer()
             .update(
                 experiment,
                 run_id,
@@ -193,7 +216,17 @@ impl LocalStore {
                 upsert,
                 appends,
             )
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e));
+        // Not a large one, whose values would stay in memory until the
+        // next write.
+        let mut budget = KEPT_UPDATE_BYTES;
+        if fits_in(update, &mut budget) {
+            *self
+                .last_parsed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some((compiled, compiled_condition));
+        }
+        written
     }
 
     /// The error a caller sees: SQLite's errors become
@@ -463,6 +496,38 @@ fn raw(bytes: &[u8]) -> anyhow::Result<&RawDocument> {
 /// Decodes a stored run document already framed as raw BSON.
 fn decode_raw(raw: &RawDocument) -> anyhow::Result<Document> {
     decode::document(raw).context("a stored run document is corrupt")
+}
+
+/// About the most memory the last parsed update may hold to be kept for
+/// the next write: a training loop's flushes hold a few hundred bytes.
+const KEPT_UPDATE_BYTES: isize = 4096;
+
+/// Whether the values of `doc` fit in about `budget` bytes (counted down
+/// as they are walked, so a large document costs no more than a small one).
+fn fits_in(doc: &Document, budget: &mut isize) -> bool {
+    doc.iter().all(|(key, value)| {
+        *budget -= key.len() as isize;
+        value_fits_in(value, budget)
+    })
+}
+
+/// [`fits_in`] for one value.
+fn value_fits_in(value: &Bson, budget: &mut isize) -> bool {
+    *budget -= 16;
+    let fits = match value {
+        Bson::Document(doc) => fits_in(doc, budget),
+        Bson::Array(items) => items.iter().all(|item| value_fits_in(item, budget)),
+        Bson::String(text) => {
+            *budget -= text.len() as isize;
+            true
+        }
+        Bson::Binary(binary) => {
+            *budget -= binary.bytes.len() as isize;
+            true
+        }
+        _ => true,
+    };
+    fits && *budget >= 0
 }
 
 /// The engine's refusal, as the caller sees it.

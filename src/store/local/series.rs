@@ -9,8 +9,6 @@
 //! NaN into NULL, so every double lives in a blob of little-endian numbers
 //! rather than in a REAL column (the layout is in the README).
 
-use std::collections::BTreeMap;
-
 use bson::DateTime;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 
@@ -50,15 +48,24 @@ pub(super) fn apply_appends(
     run: &str,
     appends: impl IntoIterator<Item = Append>,
 ) -> anyhow::Result<()> {
-    let mut rows: BTreeMap<(String, i64), Row> = BTreeMap::new();
+    // The buckets touched, in key then index order once sorted: a fold
+    // of a training loop's records touches one or two per series, so a
+    // search of this list costs less than a map keyed by an owned copy of
+    // each record's key.
+    let mut rows: Vec<(String, i64, Row)> = Vec::new();
     for append in appends {
-        let at = (append.key.clone(), append.summary.index);
-        let row = match rows.entry(at) {
-            std::collections::btree_map::Entry::Occupied(row) => row.into_mut(),
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                let points = read_bucket(tx, experiment, run, &append.key, append.summary.index)?
-                    .unwrap_or_default();
-                slot.insert(Row { points })
+        let index = append.summary.index;
+        let found = rows
+            .iter()
+            .position(|(key, at, _)| *at == index && *key == append.key);
+        let row = match found {
+            Some(found) => &mut rows[found].2,
+            None => {
+                let points =
+                    read_bucket(tx, experiment, run, &append.key, index)?.unwrap_or_default();
+                let last = rows.len();
+                rows.push((append.key.clone(), index, Row { points }));
+                &mut rows[last].2
             }
         };
         let held = row.points.len() as i64;
@@ -81,7 +88,10 @@ pub(super) fn apply_appends(
         row.points
             .extend_from(&append.points, skip..append.points.len());
     }
-    for ((key, index), row) in rows {
+    rows.sort_unstable_by(|(key, index, _), (other, other_index, _)| {
+        (key, index).cmp(&(other, other_index))
+    });
+    for (key, index, row) in rows {
         write_bucket(tx, experiment, run, &key, index, &row.points)?;
     }
     Ok(())

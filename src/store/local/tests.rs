@@ -981,3 +981,54 @@ fn with_full_durability_every_append_is_synced_and_reads_back() {
     let store = LocalStore::open(dir.path()).unwrap();
     assert_eq!(steps(&store), [0, 1, 2]);
 }
+
+#[test]
+fn flushes_of_one_shape_reuse_the_parse_and_large_ones_are_not_kept() {
+    let (_dir, store) = store();
+    let condition = |n: i64| doc! { "w": { "$not": { "$gte": n } } };
+    // The same shape every time, then a value of another type, then a
+    // condition that no longer matches: each answer is a fresh parse's.
+    for n in 1..=3_i64 {
+        let update =
+            doc! { "$set": { "w": n, "s": { "count": n, "min": 0.5 } }, "$inc": { "k": 1 } };
+        store
+            .update_run("e", "r", &condition(n), &update, true)
+            .unwrap();
+    }
+    let update = doc! { "$set": { "w": 4_i64, "s": "text" }, "$inc": { "k": "x" } };
+    assert!(matches!(
+        kind(
+            &store
+                .update_run("e", "r", &condition(4), &update, true)
+                .unwrap_err()
+        ),
+        Error::InvalidQuery(_)
+    ));
+    let update =
+        doc! { "$set": { "w": 9_i64, "s": { "count": 9_i64, "min": 0.1 } }, "$inc": { "k": 1 } };
+    store
+        .update_run("e", "r", &condition(3), &update, true)
+        .unwrap(); // applied before
+    let run = store
+        .find("e", &doc! {}, &FindOptions::new())
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(run.get_i64("w").unwrap(), 3);
+    assert_eq!(run.get_i32("k").unwrap(), 3);
+    assert_eq!(
+        run.get_document("s").unwrap(),
+        &doc! { "count": 3_i64, "min": 0.5 }
+    );
+
+    let large = doc! { "$set": { "blob": "x".repeat(5000) } };
+    let mut budget = KEPT_UPDATE_BYTES;
+    assert!(!fits_in(&large, &mut budget));
+    let summary = doc! { "$set": { "metrics.loss": { "count": 1_i64, "first": 0.5, "last": 0.5,
+    "min": 0.5, "max": 0.5, "sum": 0.5, "step": 0_i64 }, "_yamlett.last_modified_at": bson::DateTime::now(),
+    "_yamlett.writers.w0123456789abcdef0123456789abcdef": 7_i64 } };
+    let mut budget = KEPT_UPDATE_BYTES;
+    assert!(fits_in(&summary, &mut budget));
+    store.update_run("e", "r", &doc! {}, &large, false).unwrap();
+    assert!(store.last_parsed.lock().unwrap().is_none());
+}

@@ -48,6 +48,19 @@ pub struct Update {
     /// operation against the original document is not enough: apply them one
     /// at a time to a copy instead.
     stepwise: bool,
+    /// The document's shape, for [`Update::reparse`]; `None` for an update
+    /// with a `$rename`, whose operand is a path.
+    shape: Option<Shape>,
+}
+
+/// Where each field of a parsed update document went: what a document of
+/// the same operators and fields, in the same order, needs no parse for.
+#[derive(Debug, Clone, Default)]
+struct Shape {
+    /// Each operator (its index in [`OPERATORS`]) and how many fields it has.
+    operators: Vec<(usize, usize)>,
+    /// For each field, in document order, its operation's index in `ops`.
+    fields: Vec<usize>,
 }
 
 /// One operator applied to one path.
@@ -129,13 +142,14 @@ impl Update {
             .sum();
         let mut ops = Vec::with_capacity(fields);
         let mut tracker = ConflictTracker::with_capacity(fields);
+        let mut operators = Vec::with_capacity(update.len());
         for (operator, operand) in update {
-            if !OPERATORS.contains(&operator.as_str()) {
+            let Some(at) = OPERATORS.iter().position(|o| o == operator) else {
                 return Err(QueryError::new(format!(
                     "Unknown modifier: {operator}. Expected a valid update modifier or pipeline-style \
                      update specified as an array"
                 )));
-            }
+            };
             let Bson::Document(fields) = operand else {
                 return Err(QueryError::new(format!(
                     "Modifiers operate on fields but we found type {} instead. For example: \
@@ -144,6 +158,7 @@ impl Update {
                     display::value(operand)
                 )));
             };
+            operators.push((at, fields.len()));
             for (field, value) in fields {
                 // Like the server, each field's operand is validated before
                 // its path is checked for conflicts, field by field.
@@ -163,10 +178,104 @@ impl Update {
             op.path.has_ambiguous_index()
                 || matches!(&op.kind, OpKind::Rename(from) if from.has_ambiguous_index())
         });
+        let renames = ops.iter().any(|op| matches!(op.kind, OpKind::Rename(_)));
+        let (ops, fields) = sorted(ops);
         Ok(Update {
-            ops: sorted(ops),
+            ops,
             stepwise,
+            shape: (!renames).then_some(Shape { operators, fields }),
         })
+    }
+
+    /// Parses `update` into `self`: the same as `*self = Update::parse(update)?`,
+    /// and the same errors, but cheap when `update` has the shape of the
+    /// document `self` was parsed from (the same operators with the same
+    /// fields in the same order; the values may differ). Then only the new
+    /// values are read, into the memory the old ones held, which is what
+    /// a writer sending one update after another of one shape (a training
+    /// loop's flushes) spends most of a parse on. On error `self` is
+    /// unchanged.
+    ///
+    /// ```
+    /// use bson::doc;
+    /// use yamlett_query::{Update, UpdateContext};
+    ///
+    /// let context = UpdateContext { is_insert: false, now: bson::DateTime::now() };
+    /// let mut update = Update::parse(&doc! { "$set": { "step": 1 }, "$inc": { "n": 1 } })?;
+    /// let mut run = doc! { "_id": "a" };
+    /// update.apply(&mut run, &context)?;
+    /// update.reparse(&doc! { "$set": { "step": 2 }, "$inc": { "n": 5 } })?; // same shape
+    /// update.apply(&mut run, &context)?;
+    /// assert_eq!(run, doc! { "_id": "a", "step": 2, "n": 6 });
+    /// assert!(update.reparse(&doc! { "$inc": { "n": "x" } }).is_err());
+    /// update.apply(&mut run, &context)?; // still the last good update
+    /// assert_eq!(run, doc! { "_id": "a", "step": 2, "n": 11 });
+    /// # Ok::<(), yamlett_query::QueryError>(())
+    /// ```
+    pub fn reparse(&mut self, update: &Document) -> QueryResult<()> {
+        if !self.has_shape_of(update) {
+            *self = Update::parse(update)?;
+            return Ok(());
+        }
+        crate::depth::check_nesting(update, "update")?;
+        let Some(shape) = &self.shape else {
+            unreachable!("checked by has_shape_of")
+        };
+        // First every operand that needs parsing, in document order (the
+        // errors `parse` would report first, as the paths are unchanged),
+        // so that an error leaves `self` as it was; values are copied after.
+        let mut parsed = Vec::new();
+        let mut field_ops = shape.fields.iter();
+        for (operator, fields) in fields_of(update) {
+            for ((field, value), &at) in fields.iter().zip(field_ops.by_ref()) {
+                if !self.ops[at].kind.holds_value() {
+                    parsed.push((at, Op::parse(operator, field, value)?.kind));
+                }
+            }
+        }
+        let mut parsed = parsed.into_iter();
+        let mut field_ops = shape.fields.iter();
+        for (_, fields) in fields_of(update) {
+            for ((_, value), &at) in fields.iter().zip(field_ops.by_ref()) {
+                match &mut self.ops[at].kind {
+                    OpKind::Set(old) | OpKind::SetOnInsert(old) | OpKind::MinMax(_, old) => {
+                        assign(old, value)
+                    }
+                    kind => {
+                        if let Some((_, new)) = parsed.next() {
+                            *kind = new;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `update` has the operators and fields, in order, of the
+    /// document this update was parsed from.
+    fn has_shape_of(&self, update: &Document) -> bool {
+        let Some(shape) = &self.shape else {
+            return false;
+        };
+        if update.len() != shape.operators.len() {
+            return false;
+        }
+        let mut field_ops = shape.fields.iter();
+        for ((operator, operand), &(at, n)) in update.iter().zip(&shape.operators) {
+            let Bson::Document(fields) = operand else {
+                return false;
+            };
+            if OPERATORS[at] != operator || fields.len() != n {
+                return false;
+            }
+            for (field, &op) in fields.keys().zip(field_ops.by_ref()) {
+                if self.ops[op].path.dotted() != field {
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Applies the update to `doc`. On error `doc` is left unchanged.
@@ -203,22 +312,70 @@ impl Update {
     }
 }
 
-/// Sorts operations into the server's application order. An insertion
+/// The `(operator, fields)` pairs of an update document whose operands
+/// are all documents (as [`Update::has_shape_of`] checked).
+fn fields_of(update: &Document) -> impl Iterator<Item = (&str, &Document)> {
+    update
+        .iter()
+        .filter_map(|(operator, operand)| Some((operator.as_str(), operand.as_document()?)))
+}
+
+/// Makes `target` equal to `source`, reusing the memory `target` holds
+/// where both have the same structure (a document with the same keys in
+/// the same order, an array of the same length, a string): updating a
+/// run's summary document at every flush then allocates nothing.
+fn assign(target: &mut Bson, source: &Bson) {
+    match (target, source) {
+        (Bson::Document(to), Bson::Document(from))
+            if to.len() == from.len() && to.keys().zip(from.keys()).all(|(a, b)| a == b) =>
+        {
+            for ((_, to), (_, from)) in to.iter_mut().zip(from) {
+                assign(to, from);
+            }
+        }
+        (Bson::Array(to), Bson::Array(from)) if to.len() == from.len() => {
+            for (to, from) in to.iter_mut().zip(from) {
+                assign(to, from);
+            }
+        }
+        (Bson::String(to), Bson::String(from)) => to.clone_from(from),
+        (target, source) => *target = source.clone(),
+    }
+}
+
+/// Sorts operations into the server's application order, and says where
+/// each went (`at[i]`: the new index of operation `i`). An insertion
 /// sort of indexes by binary search: the server's path order is not a
 /// strict total order for mixed numeric and text names, and this never
 /// panics on that, while moving only small indexes.
-fn sorted(ops: Vec<Op>) -> Vec<Op> {
+fn sorted(ops: Vec<Op>) -> (Vec<Op>, Vec<usize>) {
     let mut order: Vec<usize> = Vec::with_capacity(ops.len());
     for i in 0..ops.len() {
         let at =
             order.partition_point(|&j| ops[j].path.apply_order(&ops[i].path) != Ordering::Greater);
         order.insert(at, i);
     }
+    let mut at = vec![0; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        at[old] = new;
+    }
     let mut slots: Vec<Option<Op>> = ops.into_iter().map(Some).collect();
-    order
+    let ops = order
         .into_iter()
         .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect()
+        .collect();
+    (ops, at)
+}
+
+impl OpKind {
+    /// Whether the operand is a value stored as given (`$set`,
+    /// `$setOnInsert`, `$min`, `$max`), which any value is valid for.
+    fn holds_value(&self) -> bool {
+        matches!(
+            self,
+            OpKind::Set(_) | OpKind::SetOnInsert(_) | OpKind::MinMax(..)
+        )
+    }
 }
 
 impl Op {
@@ -418,15 +575,15 @@ impl Op {
     /// Updates an existing value in place.
     fn update_present(&self, target: &mut Bson, ctx: &UpdateContext) {
         match (&self.kind, target) {
-            (OpKind::Set(v), target) => *target = v.clone(),
-            (OpKind::SetOnInsert(v), target) => *target = v.clone(),
+            (OpKind::Set(v), target) => assign(target, v),
+            (OpKind::SetOnInsert(v), target) => assign(target, v),
             (OpKind::Arith(op, operand), target) => {
                 if let Some(result) = op.result(target, operand) {
                     *target = result;
                 }
             }
             (OpKind::MinMax(keep, v), target) if scalar::replaces(*keep, v, target) => {
-                *target = v.clone()
+                assign(target, v)
             }
             (OpKind::CurrentDate(kind), target) => *target = kind.value(ctx.now),
             (OpKind::Push(spec), Bson::Array(items)) => spec.apply(items),

@@ -1587,3 +1587,127 @@ fn yamlett_update_applies_as_one() {
     assert_eq!(d.get_array("loss").unwrap().len(), 103);
     assert!(d.get("created").is_none());
 }
+
+// ---------------------------------------------------------------- reparse
+
+/// `reparse` of `second` into the parse of `first` behaves exactly as a
+/// parse of `second`: the same result on each document, the same error;
+/// after an error the first update is intact.
+fn reparses_like_a_parse(first: Document, second: Document, docs: &[Document]) {
+    let mut reparsed = Update::parse(&first).expect("the first update parses");
+    let apply = |update: &Update, doc: &Document| {
+        let mut doc = doc.clone();
+        update
+            .apply(&mut doc, &ctx(false))
+            .map(|()| format!("{doc:?}"))
+            .map_err(|e| e.message().to_string())
+    };
+    match (reparsed.reparse(&second), Update::parse(&second)) {
+        (Ok(()), Ok(parsed)) => {
+            for doc in docs {
+                assert_eq!(
+                    apply(&reparsed, doc),
+                    apply(&parsed, doc),
+                    "{second:?} on {doc:?}"
+                );
+            }
+        }
+        (Err(got), Err(expected)) => {
+            assert_eq!(got.message(), expected.message(), "{second:?}");
+            let first = Update::parse(&first).unwrap();
+            for doc in docs {
+                assert_eq!(
+                    apply(&reparsed, doc),
+                    apply(&first, doc),
+                    "{second:?} on {doc:?}"
+                );
+            }
+        }
+        (got, expected) => panic!("{second:?}: reparse {got:?}, parse {expected:?}"),
+    }
+}
+
+#[test]
+fn reparse_is_a_parse() {
+    let docs = [
+        doc! { "_id": 1 },
+        doc! { "_id": 1, "s": { "count": 3_i64, "min": 0.5, "k": "x" }, "n": 2, "l": [1] },
+        doc! { "_id": 1, "s": 4, "n": "text", "l": 5, "w": { "a": 9 } },
+    ];
+    let summary = |count: i64, min: f64| doc! { "count": count, "min": min, "k": "y" };
+    let first = doc! {
+        "$set": { "s": summary(1, 0.1), "w.a": 1_i64, "t": DateTime::from_millis(5) },
+        "$inc": { "n": 1 },
+        "$push": { "l": { "$each": [1, 2], "$slice": -3 } },
+        "$min": { "m": 3 },
+    };
+    let cases = [
+        // The same shape: values change, kept in order.
+        doc! {
+            "$set": { "s": summary(2, -1.0), "w.a": 2_i64, "t": DateTime::from_millis(6) },
+            "$inc": { "n": 2.5 },
+            "$push": { "l": { "$each": [3], "$slice": -2 } },
+            "$min": { "m": "z" },
+        },
+        // Values of other structures at the same paths.
+        doc! {
+            "$set": { "s": { "min": 1, "count": 2 }, "w.a": [1, { "b": 2 }], "t": "now" },
+            "$inc": { "n": -1_i64 },
+            "$push": { "l": 7 },
+            "$min": { "m": { "a": 1 } },
+        },
+        // A bad operand, in the middle: the error parse gives.
+        doc! {
+            "$set": { "s": 1, "w.a": 1, "t": 1 },
+            "$inc": { "n": "x" },
+            "$push": { "l": { "$each": 3 } },
+            "$min": { "m": 3 },
+        },
+        // Other shapes: fields in another order, missing, added, renamed.
+        doc! {
+            "$set": { "w.a": 1, "s": 1, "t": 1 },
+            "$inc": { "n": 1 }, "$push": { "l": 1 }, "$min": { "m": 3 },
+        },
+        doc! { "$set": { "s": 1, "w.a": 1 }, "$inc": { "n": 1 }, "$push": { "l": 1 }, "$min": { "m": 3 } },
+        doc! {
+            "$set": { "s": 1, "w.a": 1, "t": 1, "w": 1 },
+            "$inc": { "n": 1 }, "$push": { "l": 1 }, "$min": { "m": 3 },
+        },
+        doc! { "$set": { "s": 1, "w.a": 1, "t": 1 }, "$inc": { "n": 1 }, "$push": { "l": 1 }, "$max": { "m": 3 } },
+        doc! { "$set": { "s": 1, "w.a": 1, "t": 1 }, "$inc": { "n": 1 }, "$push": { "l": 1 }, "$bogus": { "m": 3 } },
+        doc! { "$set": { "s": 1, "w.a": 1, "t": 1 }, "$inc": { "n": 1 }, "$push": { "l": 1 }, "$min": 3 },
+        doc! { "$rename": { "n": "r" } },
+        doc! {},
+    ];
+    for second in cases {
+        reparses_like_a_parse(first.clone(), second, &docs);
+    }
+    // From an update with a rename, which always parses whole.
+    reparses_like_a_parse(
+        doc! { "$rename": { "n": "r" } },
+        doc! { "$rename": { "n": "q" } },
+        &docs,
+    );
+    reparses_like_a_parse(
+        doc! { "$set": { "_id": 1 } },
+        doc! { "$set": { "_id": 2 } },
+        &docs,
+    );
+}
+
+#[test]
+fn set_reuses_the_structure_it_replaces() {
+    // The value set is equal, whatever the old value's structure was.
+    let update =
+        Update::parse(&doc! { "$set": { "a": { "x": "long text", "y": [1, 2] } } }).unwrap();
+    for old in [
+        Bson::Document(doc! { "x": "t", "y": [3, 4] }),
+        Bson::Document(doc! { "y": [3, 4], "x": "t" }),
+        Bson::Document(doc! { "x": 1, "y": [3] }),
+        Bson::Int32(1),
+    ] {
+        let mut doc = doc! { "a": old };
+        update.apply(&mut doc, &ctx(false)).unwrap();
+        assert_same(&doc, &doc! { "a": { "x": "long text", "y": [1, 2] } });
+    }
+}
