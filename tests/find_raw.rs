@@ -109,7 +109,9 @@ on_both_stores!(find_raw_stops_when_told_and_on_errors, |uri| {
         })
         .unwrap_err();
     assert_eq!(visits, 5);
-    let io = err.downcast_ref::<std::io::Error>().expect("the visitor's error");
+    let io = err
+        .downcast_ref::<std::io::Error>()
+        .expect("the visitor's error");
     assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
 
     // The store is usable afterwards (the cursor or connection was let go).

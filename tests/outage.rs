@@ -577,7 +577,10 @@ fn queries_see_journaled_writes_as_soon_as_the_server_answers() -> anyhow::Resul
     // reads included.
     let curve = run.series("metrics.curve")?;
     assert_eq!(curve.steps, (0..30).collect::<Vec<i64>>());
-    assert_eq!(curve.values, (0..30).map(|i| i as f64).collect::<Vec<f64>>());
+    assert_eq!(
+        curve.values,
+        (0..30).map(|i| i as f64).collect::<Vec<f64>>()
+    );
     assert_losses(&run.data()?, 30);
     let by_step = yamlett::Experiment::builder()
         .uri(&uri)

@@ -484,7 +484,10 @@ on_both_stores!(export_streams_exactly_what_find_gives, |uri| {
             run.store("aaa.late", true)?;
             run.store("metrics.nan", f64::NAN)?;
             run.store("metrics.inf", f64::NEG_INFINITY)?;
-            run.store("when", yamlett::bson::DateTime::from_millis(1_700_000_000_123))?;
+            run.store(
+                "when",
+                yamlett::bson::DateTime::from_millis(1_700_000_000_123),
+            )?;
             run.store("nothing", Bson::Null)?;
             run.store("big", 9_007_199_254_740_993_i64)?;
         }

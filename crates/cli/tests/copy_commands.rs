@@ -77,17 +77,32 @@ fn copy_sends_commands_per_batch_not_per_run() -> anyhow::Result<()> {
     let journal = tempfile::tempdir()?;
 
     let (first, summary) = copy(&client, local, &mongodb, journal.path());
-    assert!(summary.starts_with(&format!("copied {RUNS}, updated 0, unchanged 0")), "{summary}");
+    assert!(
+        summary.starts_with(&format!("copied {RUNS}, updated 0, unchanged 0")),
+        "{summary}"
+    );
     // Per batch: one find of the destination's versions (and its getMores),
     // one update; plus the connection's handshakes and the experiment list.
     // One command per run would be 1,600 and more.
-    assert!(first <= 30, "the first copy sent {first} operations for {RUNS} runs");
+    assert!(
+        first <= 30,
+        "the first copy sent {first} operations for {RUNS} runs"
+    );
     let (again, summary) = copy(&client, local, &mongodb, journal.path());
-    assert!(summary.starts_with(&format!("copied 0, updated 0, unchanged {RUNS}")), "{summary}");
-    assert!(again <= 30, "the second copy sent {again} operations for {RUNS} runs");
+    assert!(
+        summary.starts_with(&format!("copied 0, updated 0, unchanged {RUNS}")),
+        "{summary}"
+    );
+    assert!(
+        again <= 30,
+        "the second copy sent {again} operations for {RUNS} runs"
+    );
     eprintln!("operations: first copy {first}, second copy {again}, for {RUNS} runs");
 
-    let target = Experiment::builder().uri(&mongodb).name("copy_commands").open()?;
+    let target = Experiment::builder()
+        .uri(&mongodb)
+        .name("copy_commands")
+        .open()?;
     assert_eq!(target.count(doc! {})?, RUNS as u64);
     server.stop();
     Ok(())

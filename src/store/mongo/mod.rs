@@ -484,9 +484,7 @@ impl Store for MongoStore {
     ) -> anyhow::Result<()> {
         let shared = &self.shared;
         outage::catch_up(shared)?;
-        let runs = shared
-            .runs(experiment)
-            .clone_with_type::<RawDocumentBuf>();
+        let runs = shared.runs(experiment).clone_with_type::<RawDocumentBuf>();
         let find = runs
             .find(filter.clone())
             .with_options(driver_find_options(options));

@@ -28,7 +28,13 @@ pub fn run(uri: &str, args: &Export) -> Outcome {
     match &args.output {
         None => {
             let mut out = output::stdout();
-            write(&mut out, &experiment, filter, args.format, &std::env::temp_dir())?;
+            write(
+                &mut out,
+                &experiment,
+                filter,
+                args.format,
+                &std::env::temp_dir(),
+            )?;
             out.flush()?;
         }
         Some(path) => to_file(path, &experiment, filter, args.format)?,
