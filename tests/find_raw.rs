@@ -26,7 +26,7 @@ fn seed_runs(uri: &str, experiment: &str) -> anyhow::Result<Experiment> {
         run.store("metrics.f1_score", (i % 50) as f64 / 50.0)?;
         run.store("tags", vec!["a", "b"])?;
     }
-    Ok(Experiment::builder().uri(uri).name(experiment).open()?)
+    Experiment::builder().uri(uri).name(experiment).open()
 }
 
 /// Every run `find_raw` hands over, decoded.

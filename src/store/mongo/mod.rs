@@ -650,6 +650,17 @@ impl Store for MongoStore {
     }
 }
 
+/// yamlett's find options as the driver takes them.
+fn driver_find_options(options: &FindOptions) -> mongodb::options::FindOptions {
+    mongodb::options::FindOptions::builder()
+        .sort(options.sort.clone())
+        .skip(options.skip)
+        // The driver reads a negative limit as "one batch"; clamp instead.
+        .limit(options.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+        .projection(options.projection.clone())
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,15 +677,4 @@ mod tests {
             "bad ***!"
         );
     }
-}
-
-/// yamlett's find options as the driver takes them.
-fn driver_find_options(options: &FindOptions) -> mongodb::options::FindOptions {
-    mongodb::options::FindOptions::builder()
-        .sort(options.sort.clone())
-        .skip(options.skip)
-        // The driver reads a negative limit as "one batch"; clamp instead.
-        .limit(options.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
-        .projection(options.projection.clone())
-        .build()
 }

@@ -123,7 +123,7 @@ fn progress(experiment: &Experiment, filter: &Document) -> Result<ProgressBar, F
 /// Moves the bar every 1,000 runs: drawing is cheap, updating per run is not.
 fn tick(bar: &ProgressBar, done: &mut u64) {
     *done += 1;
-    if *done % 1000 == 0 {
+    if done.is_multiple_of(1000) {
         bar.set_position(*done);
     }
 }
