@@ -376,10 +376,16 @@ impl Store for LocalStore {
                 return Ok(u64::try_from(n).unwrap_or(0));
             }
             let mut n = 0_u64;
-            scan::scan(conn, experiment, Some(&compiled), |_, _| {
-                n += 1;
-                Ok(std::ops::ControlFlow::Continue(()))
-            })?;
+            scan::scan(
+                conn,
+                experiment,
+                scan::named_id(filter),
+                Some(&compiled),
+                |_, _| {
+                    n += 1;
+                    Ok(std::ops::ControlFlow::Continue(()))
+                },
+            )?;
             Ok(n)
         })
     }

@@ -35,18 +35,43 @@ const DECODE_ALONE: u64 = 16;
 pub(super) const SELECT_RUNS: &str =
     "SELECT seq, bson FROM runs WHERE experiment = ?1 ORDER BY seq";
 
+/// One run of one experiment, through the `(experiment, id)` index.
+const SELECT_RUN: &str = "SELECT seq, bson FROM runs WHERE experiment = ?1 AND id = ?2";
+
+/// The one run a filter can match when it names an `_id`: a run's `_id` is
+/// its row's `id` (the embedded store keeps string ids only), so the scan
+/// reads that row through the index and tests the filter on it alone.
+/// Opening a run and `run.data()` look a run up this way; without it each
+/// read every run of the experiment.
+pub(super) fn named_id(filter: &Document) -> Option<&str> {
+    match filter.get("_id")? {
+        Bson::String(id) => Some(id),
+        Bson::Document(op) if op.len() == 1 => op.get_str("$eq").ok(),
+        _ => None,
+    }
+}
+
 /// Calls `visit` with the insertion sequence number and the raw bytes of
 /// each run of `experiment` that matches `filter`, in natural order, until
-/// it returns `Break`. The bytes are borrowed from SQLite's row buffer, not
+/// it returns `Break`; only the run `only` when the filter names one (see
+/// [`named_id`]). The bytes are borrowed from SQLite's row buffer, not
 /// copied.
 pub(super) fn scan(
     conn: &Connection,
     experiment: &str,
+    only: Option<&str>,
     filter: Option<&Filter>,
     mut visit: impl FnMut(i64, &RawDocument) -> anyhow::Result<ControlFlow<()>>,
 ) -> anyhow::Result<()> {
-    let mut stmt = conn.prepare_cached(SELECT_RUNS)?;
-    let mut rows = stmt.query([experiment])?;
+    let mut stmt = conn.prepare_cached(if only.is_some() {
+        SELECT_RUN
+    } else {
+        SELECT_RUNS
+    })?;
+    let mut rows = match only {
+        None => stmt.query([experiment])?,
+        Some(id) => stmt.query([experiment, id])?,
+    };
     while let Some(row) = rows.next()? {
         if let Some((seq, raw)) = matching_row(row, filter)? {
             if visit(seq, raw)?.is_break() {
@@ -76,6 +101,8 @@ fn matching_row<'r>(
 /// the server does.
 pub(super) struct FindQuery {
     filter: Filter,
+    /// The `_id` the filter names, if any (see [`named_id`]).
+    only: Option<String>,
     sort: Option<Sort>,
     projection: Option<Projection>,
     skip: u64,
@@ -96,6 +123,7 @@ impl FindQuery {
     pub(super) fn parse(filter: &Document, options: &FindOptions) -> Result<FindQuery, QueryError> {
         Ok(FindQuery {
             filter: Filter::parse(filter)?,
+            only: named_id(filter).map(str::to_owned),
             sort: options.sort.as_ref().map(Sort::parse).transpose()?,
             projection: options
                 .projection
@@ -155,27 +183,33 @@ impl FindQuery {
         let mut docs = Vec::new();
         std::thread::scope(|threads| -> anyhow::Result<()> {
             let mut decoder: Option<Decoder<'_>> = None;
-            let scanned = scan(conn, experiment, Some(&self.filter), |_, raw| {
-                matched += 1;
-                let full = self.limit.is_some_and(|n| found >= n);
-                if matched <= self.skip || full {
-                    return Ok(ControlFlow::Continue(()));
-                }
-                found += 1;
-                if found <= DECODE_ALONE {
-                    docs.push(decode(raw)?);
-                } else {
-                    decoder
-                        .get_or_insert_with(|| Decoder::spawn(threads))
-                        .push(raw)?;
-                }
-                let full = self.limit.is_some_and(|n| found >= n);
-                Ok(if full && count == Count::UntilFull {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                })
-            });
+            let scanned = scan(
+                conn,
+                experiment,
+                self.only.as_deref(),
+                Some(&self.filter),
+                |_, raw| {
+                    matched += 1;
+                    let full = self.limit.is_some_and(|n| found >= n);
+                    if matched <= self.skip || full {
+                        return Ok(ControlFlow::Continue(()));
+                    }
+                    found += 1;
+                    if found <= DECODE_ALONE {
+                        docs.push(decode(raw)?);
+                    } else {
+                        decoder
+                            .get_or_insert_with(|| Decoder::spawn(threads))
+                            .push(raw)?;
+                    }
+                    let full = self.limit.is_some_and(|n| found >= n);
+                    Ok(if full && count == Count::UntilFull {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    })
+                },
+            );
             let rest = decoder.map(Decoder::finish);
             scanned?;
             if let Some(rest) = rest {
@@ -195,10 +229,16 @@ impl FindQuery {
         sort: &Sort,
     ) -> anyhow::Result<(u64, Vec<Document>)> {
         let mut docs = Vec::new();
-        scan(conn, experiment, Some(&self.filter), |_, raw| {
-            docs.push(decode(raw)?);
-            Ok(ControlFlow::Continue(()))
-        })?;
+        scan(
+            conn,
+            experiment,
+            self.only.as_deref(),
+            Some(&self.filter),
+            |_, raw| {
+                docs.push(decode(raw)?);
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
         docs.sort_by(|a, b| sort.compare(a, b));
         let total = docs.len() as u64;
         let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
@@ -222,30 +262,36 @@ impl FindQuery {
         let mut heap: BinaryHeap<Ranked<'_>> =
             BinaryHeap::with_capacity(keep.min(1024).saturating_add(1));
         let mut total: u64 = 0;
-        scan(conn, experiment, Some(&self.filter), |seq, raw| {
-            total += 1;
-            let key = sort.raw_key_values(raw);
-            // A later run that ties with the worst kept one ranks after it
-            // (stable order), so only a strictly better key gets in.
-            let full = heap.len() >= keep;
-            if full
-                && heap
-                    .peek()
-                    .is_some_and(|worst| sort.compare_key_values(&key, &worst.key).is_ge())
-            {
-                return Ok(ControlFlow::Continue(()));
-            }
-            heap.push(Ranked {
-                sort,
-                seq,
-                key,
-                raw: raw.to_owned(),
-            });
-            if heap.len() > keep {
-                heap.pop();
-            }
-            Ok(ControlFlow::Continue(()))
-        })?;
+        scan(
+            conn,
+            experiment,
+            self.only.as_deref(),
+            Some(&self.filter),
+            |seq, raw| {
+                total += 1;
+                let key = sort.raw_key_values(raw);
+                // A later run that ties with the worst kept one ranks after it
+                // (stable order), so only a strictly better key gets in.
+                let full = heap.len() >= keep;
+                if full
+                    && heap
+                        .peek()
+                        .is_some_and(|worst| sort.compare_key_values(&key, &worst.key).is_ge())
+                {
+                    return Ok(ControlFlow::Continue(()));
+                }
+                heap.push(Ranked {
+                    sort,
+                    seq,
+                    key,
+                    raw: raw.to_owned(),
+                });
+                if heap.len() > keep {
+                    heap.pop();
+                }
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
         let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
         let docs = heap
             .into_sorted_vec()
@@ -280,22 +326,28 @@ impl FindQuery {
         }
         let mut to_skip = self.skip;
         let mut found: u64 = 0;
-        scan(conn, experiment, Some(&self.filter), |_, raw| {
-            if to_skip > 0 {
-                to_skip -= 1;
-                return Ok(ControlFlow::Continue(()));
-            }
-            found += 1;
-            let flow = match &self.projection {
-                None => visit(raw)?,
-                Some(projection) => {
-                    let shown = projection.apply(&decode(raw)?).map_err(invalid_query)?;
-                    visit(&RawDocumentBuf::try_from(&shown)?)?
+        scan(
+            conn,
+            experiment,
+            self.only.as_deref(),
+            Some(&self.filter),
+            |_, raw| {
+                if to_skip > 0 {
+                    to_skip -= 1;
+                    return Ok(ControlFlow::Continue(()));
                 }
-            };
-            let full = self.limit.is_some_and(|n| found >= n);
-            Ok(if full { ControlFlow::Break(()) } else { flow })
-        })
+                found += 1;
+                let flow = match &self.projection {
+                    None => visit(raw)?,
+                    Some(projection) => {
+                        let shown = projection.apply(&decode(raw)?).map_err(invalid_query)?;
+                        visit(&RawDocumentBuf::try_from(&shown)?)?
+                    }
+                };
+                let full = self.limit.is_some_and(|n| found >= n);
+                Ok(if full { ControlFlow::Break(()) } else { flow })
+            },
+        )
     }
 }
 
@@ -380,7 +432,7 @@ impl AggregatePlan {
             env.insert(foreign, docs);
         }
         if let Some(mut group) = self.rest.leading_group(&env) {
-            scan(conn, experiment, self.filter.as_ref(), |_, raw| {
+            scan(conn, experiment, None, self.filter.as_ref(), |_, raw| {
                 group.add_raw(raw).map_err(invalid_query)?;
                 Ok(ControlFlow::Continue(()))
             })?;
@@ -422,7 +474,7 @@ impl AggregatePlan {
 /// Every run of `experiment`, decoded, in insertion order.
 fn all_runs(conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
     let mut docs = Vec::new();
-    scan(conn, experiment, None, |_, raw| {
+    scan(conn, experiment, None, None, |_, raw| {
         docs.push(decode(raw)?);
         Ok(ControlFlow::Continue(()))
     })?;

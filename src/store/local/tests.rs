@@ -288,6 +288,42 @@ fn natural_order_is_insertion_order_and_updates_keep_it() {
     assert_eq!(ids(&all), ["r3", "r1", "r2"]);
 }
 
+#[test]
+fn a_filter_naming_an_id_reads_that_run_and_still_tests_the_rest() {
+    let (_dir, store) = store();
+    for (id, x) in [("a", 1), ("b", 2), ("c", 3)] {
+        set(&store, "e", id, doc! { "x": x });
+    }
+    set(&store, "other", "b", doc! { "x": 2 });
+    let find = |filter: Document| store.find("e", &filter, &FindOptions::new()).unwrap();
+    assert_eq!(ids(&find(doc! { "_id": "b" })), ["b"]);
+    assert_eq!(ids(&find(doc! { "_id": { "$eq": "c" } })), ["c"]);
+    assert_eq!(ids(&find(doc! { "_id": "b", "x": 2 })), ["b"]);
+    assert!(find(doc! { "_id": "b", "x": 3 }).is_empty());
+    assert!(find(doc! { "_id": "zz" }).is_empty());
+    assert_eq!(store.count("e", &doc! { "_id": "a" }).unwrap(), 1);
+    assert_eq!(
+        store
+            .count("e", &doc! { "_id": "a", "x": { "$gt": 1 } })
+            .unwrap(),
+        0
+    );
+    // Not a plain equality: every run is read and tested.
+    assert_eq!(ids(&find(doc! { "_id": { "$gte": "b" } })), ["b", "c"]);
+    assert_eq!(
+        ids(&find(doc! { "_id": { "$eq": "a", "$ne": "b" } })),
+        ["a"]
+    );
+    let page = store
+        .find_page(
+            "e",
+            &doc! { "_id": "c" },
+            &FindOptions::new().sort(doc! { "x": -1 }),
+        )
+        .unwrap();
+    assert_eq!((page.total, ids(&page.runs)), (1, vec!["c"]));
+}
+
 /// Ten runs `r0`..`r9` with `score = i % 3` and `i`.
 fn scored() -> (tempfile::TempDir, LocalStore) {
     let (dir, store) = store();
