@@ -135,6 +135,23 @@ impl FindQuery {
         })
     }
 
+    /// [`scan`] with this query's filter, reading only the run it names if
+    /// it names one.
+    fn scan(
+        &self,
+        conn: &Connection,
+        experiment: &str,
+        visit: impl FnMut(i64, &RawDocument) -> anyhow::Result<ControlFlow<()>>,
+    ) -> anyhow::Result<()> {
+        scan(
+            conn,
+            experiment,
+            self.only.as_deref(),
+            Some(&self.filter),
+            visit,
+        )
+    }
+
     /// Runs the query over `experiment`.
     pub(super) fn run(&self, conn: &Connection, experiment: &str) -> anyhow::Result<Vec<Document>> {
         Ok(self.execute(conn, experiment, Count::UntilFull)?.runs)
@@ -183,33 +200,27 @@ impl FindQuery {
         let mut docs = Vec::new();
         std::thread::scope(|threads| -> anyhow::Result<()> {
             let mut decoder: Option<Decoder<'_>> = None;
-            let scanned = scan(
-                conn,
-                experiment,
-                self.only.as_deref(),
-                Some(&self.filter),
-                |_, raw| {
-                    matched += 1;
-                    let full = self.limit.is_some_and(|n| found >= n);
-                    if matched <= self.skip || full {
-                        return Ok(ControlFlow::Continue(()));
-                    }
-                    found += 1;
-                    if found <= DECODE_ALONE {
-                        docs.push(decode(raw)?);
-                    } else {
-                        decoder
-                            .get_or_insert_with(|| Decoder::spawn(threads))
-                            .push(raw)?;
-                    }
-                    let full = self.limit.is_some_and(|n| found >= n);
-                    Ok(if full && count == Count::UntilFull {
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    })
-                },
-            );
+            let scanned = self.scan(conn, experiment, |_, raw| {
+                matched += 1;
+                let full = self.limit.is_some_and(|n| found >= n);
+                if matched <= self.skip || full {
+                    return Ok(ControlFlow::Continue(()));
+                }
+                found += 1;
+                if found <= DECODE_ALONE {
+                    docs.push(decode(raw)?);
+                } else {
+                    decoder
+                        .get_or_insert_with(|| Decoder::spawn(threads))
+                        .push(raw)?;
+                }
+                let full = self.limit.is_some_and(|n| found >= n);
+                Ok(if full && count == Count::UntilFull {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            });
             let rest = decoder.map(Decoder::finish);
             scanned?;
             if let Some(rest) = rest {
@@ -229,16 +240,10 @@ impl FindQuery {
         sort: &Sort,
     ) -> anyhow::Result<(u64, Vec<Document>)> {
         let mut docs = Vec::new();
-        scan(
-            conn,
-            experiment,
-            self.only.as_deref(),
-            Some(&self.filter),
-            |_, raw| {
-                docs.push(decode(raw)?);
-                Ok(ControlFlow::Continue(()))
-            },
-        )?;
+        self.scan(conn, experiment, |_, raw| {
+            docs.push(decode(raw)?);
+            Ok(ControlFlow::Continue(()))
+        })?;
         docs.sort_by(|a, b| sort.compare(a, b));
         let total = docs.len() as u64;
         let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
@@ -262,36 +267,30 @@ impl FindQuery {
         let mut heap: BinaryHeap<Ranked<'_>> =
             BinaryHeap::with_capacity(keep.min(1024).saturating_add(1));
         let mut total: u64 = 0;
-        scan(
-            conn,
-            experiment,
-            self.only.as_deref(),
-            Some(&self.filter),
-            |seq, raw| {
-                total += 1;
-                let key = sort.raw_key_values(raw);
-                // A later run that ties with the worst kept one ranks after it
-                // (stable order), so only a strictly better key gets in.
-                let full = heap.len() >= keep;
-                if full
-                    && heap
-                        .peek()
-                        .is_some_and(|worst| sort.compare_key_values(&key, &worst.key).is_ge())
-                {
-                    return Ok(ControlFlow::Continue(()));
-                }
-                heap.push(Ranked {
-                    sort,
-                    seq,
-                    key,
-                    raw: raw.to_owned(),
-                });
-                if heap.len() > keep {
-                    heap.pop();
-                }
-                Ok(ControlFlow::Continue(()))
-            },
-        )?;
+        self.scan(conn, experiment, |seq, raw| {
+            total += 1;
+            let key = sort.raw_key_values(raw);
+            // A later run that ties with the worst kept one ranks after it
+            // (stable order), so only a strictly better key gets in.
+            let full = heap.len() >= keep;
+            if full
+                && heap
+                    .peek()
+                    .is_some_and(|worst| sort.compare_key_values(&key, &worst.key).is_ge())
+            {
+                return Ok(ControlFlow::Continue(()));
+            }
+            heap.push(Ranked {
+                sort,
+                seq,
+                key,
+                raw: raw.to_owned(),
+            });
+            if heap.len() > keep {
+                heap.pop();
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
         let skip = usize::try_from(self.skip).unwrap_or(usize::MAX);
         let docs = heap
             .into_sorted_vec()
@@ -326,28 +325,22 @@ impl FindQuery {
         }
         let mut to_skip = self.skip;
         let mut found: u64 = 0;
-        scan(
-            conn,
-            experiment,
-            self.only.as_deref(),
-            Some(&self.filter),
-            |_, raw| {
-                if to_skip > 0 {
-                    to_skip -= 1;
-                    return Ok(ControlFlow::Continue(()));
+        self.scan(conn, experiment, |_, raw| {
+            if to_skip > 0 {
+                to_skip -= 1;
+                return Ok(ControlFlow::Continue(()));
+            }
+            found += 1;
+            let flow = match &self.projection {
+                None => visit(raw)?,
+                Some(projection) => {
+                    let shown = projection.apply(&decode(raw)?).map_err(invalid_query)?;
+                    visit(&RawDocumentBuf::try_from(&shown)?)?
                 }
-                found += 1;
-                let flow = match &self.projection {
-                    None => visit(raw)?,
-                    Some(projection) => {
-                        let shown = projection.apply(&decode(raw)?).map_err(invalid_query)?;
-                        visit(&RawDocumentBuf::try_from(&shown)?)?
-                    }
-                };
-                let full = self.limit.is_some_and(|n| found >= n);
-                Ok(if full { ControlFlow::Break(()) } else { flow })
-            },
-        )
+            };
+            let full = self.limit.is_some_and(|n| found >= n);
+            Ok(if full { ControlFlow::Break(()) } else { flow })
+        })
     }
 }
 
