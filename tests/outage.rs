@@ -308,6 +308,61 @@ const EXIT_DRAIN: Duration = Duration::from_secs(10);
 /// never reads).
 const END_AFTER_RETURN_MS: [u64; 7] = [0, 30, 80, 150, 250, 400, 0];
 
+/// Starts the ignored test `writer_test` of this binary as a writer
+/// process on the run `[uri, experiment, run id]`, journaling to `journal`
+/// and stepping until `stop` exists; returns it and a reader of its stdout
+/// lines.
+fn spawn_writer(
+    mut command: std::process::Command,
+    writer_test: &str,
+    [uri, experiment, run_id]: [&str; 3],
+    stop: &std::path::Path,
+    journal: &std::path::Path,
+) -> anyhow::Result<(std::process::Child, impl FnMut() -> String)> {
+    let mut writer = command
+        .args([writer_test, "--exact", "--ignored", "--nocapture"])
+        .env("OUTAGE_URI", uri)
+        .env("OUTAGE_EXPERIMENT", experiment)
+        .env("OUTAGE_RUN_ID", run_id)
+        .env("OUTAGE_STOP", stop)
+        .env(yamlett::JOURNAL_DIR_ENV, journal)
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    use std::io::BufRead as _;
+    let mut lines = std::io::BufReader::new(writer.stdout.take().unwrap()).lines();
+    let next_line = move || -> String {
+        lines
+            .next()
+            .expect("the writer ended early")
+            .expect("the writer's output")
+    };
+    Ok((writer, next_line))
+}
+
+/// Runs `stepping_reader` as a colleague would: another process, in another
+/// directory, with no journal of its own, checking `steps` steps of the run
+/// `[uri, experiment, run id]` (and its status, if given).
+fn read_elsewhere(
+    [uri, experiment, run_id]: [&str; 3],
+    steps: i64,
+    status: Option<&str>,
+) -> anyhow::Result<std::process::Output> {
+    let elsewhere = tempfile::tempdir()?;
+    let mut reader = std::process::Command::new(std::env::current_exe()?);
+    reader
+        .args(["stepping_reader", "--exact", "--ignored", "--nocapture"])
+        .current_dir(elsewhere.path())
+        .env_remove(yamlett::JOURNAL_DIR_ENV)
+        .env("OUTAGE_URI", uri)
+        .env("OUTAGE_EXPERIMENT", experiment)
+        .env("OUTAGE_RUN_ID", run_id)
+        .env("OUTAGE_STEPS", steps.to_string());
+    if let Some(status) = status {
+        reader.env("OUTAGE_STATUS", status);
+    }
+    Ok(reader.output()?)
+}
+
 #[test]
 fn a_process_that_ends_normally_leaves_nothing_in_its_journal() -> anyhow::Result<()> {
     settings();
@@ -323,8 +378,6 @@ fn a_process_that_ends_normally_leaves_nothing_in_its_journal() -> anyhow::Resul
 /// another directory (with a journal of its own, so it cannot replay the
 /// writer's) must find every step and the run finished.
 fn ends_normally_after_an_outage(trial: usize, end_after_return: Duration) -> anyhow::Result<()> {
-    use std::io::BufRead;
-
     let storage = tempfile::tempdir()?;
     let journal = tempfile::tempdir()?;
     let control = tempfile::tempdir()?;
@@ -334,23 +387,15 @@ fn ends_normally_after_an_outage(trial: usize, end_after_return: Duration) -> an
     let uri = uri(&server);
     let experiment = unique("ends");
     let run_id = format!("trial{trial}");
-    let mut writer = std::process::Command::new(std::env::current_exe()?)
-        .args(["stepping_writer", "--exact", "--ignored", "--nocapture"])
-        .env("OUTAGE_URI", &uri)
-        .env("OUTAGE_EXPERIMENT", &experiment)
-        .env("OUTAGE_RUN_ID", &run_id)
-        .env("OUTAGE_STOP", &stop)
-        .env(yamlett::JOURNAL_DIR_ENV, journal.path())
-        .env(yamlett::EXIT_DRAIN_ENV, EXIT_DRAIN.as_millis().to_string())
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let mut lines = std::io::BufReader::new(writer.stdout.take().unwrap()).lines();
-    let mut next_line = || -> String {
-        lines
-            .next()
-            .expect("the writer ended early")
-            .expect("the writer's output")
-    };
+    let mut writer = std::process::Command::new(std::env::current_exe()?);
+    writer.env(yamlett::EXIT_DRAIN_ENV, EXIT_DRAIN.as_millis().to_string());
+    let (mut writer, mut next_line) = spawn_writer(
+        writer,
+        "stepping_writer",
+        [&uri, &experiment, &run_id],
+        &stop,
+        journal.path(),
+    )?;
     while next_line() != "step 20" {}
     server.stop();
     std::thread::sleep(Duration::from_millis(1500));
@@ -364,16 +409,7 @@ fn ends_normally_after_an_outage(trial: usize, end_after_return: Duration) -> an
     };
     assert!(writer.wait()?.success(), "trial {trial}: the writer failed");
 
-    let elsewhere = tempfile::tempdir()?;
-    let reader = std::process::Command::new(std::env::current_exe()?)
-        .args(["stepping_reader", "--exact", "--ignored", "--nocapture"])
-        .current_dir(elsewhere.path())
-        .env_remove(yamlett::JOURNAL_DIR_ENV)
-        .env("OUTAGE_URI", &uri)
-        .env("OUTAGE_EXPERIMENT", &experiment)
-        .env("OUTAGE_RUN_ID", &run_id)
-        .env("OUTAGE_STEPS", steps.to_string())
-        .output()?;
+    let reader = read_elsewhere([&uri, &experiment, &run_id], steps, None)?;
     assert!(
         reader.status.success(),
         "trial {trial} (writer ended {end_after_return:?} after the server's return, {steps} \
@@ -439,8 +475,6 @@ fn stepping_reader() -> anyhow::Result<()> {
 /// the journal, so a reader in another directory finds every step.
 #[test]
 fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<()> {
-    use std::io::BufRead;
-
     settings();
     let storage = tempfile::tempdir()?;
     let journal = tempfile::tempdir()?;
@@ -450,25 +484,17 @@ fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<(
     let server = TestServer::start_on(port, storage.path(), &[]);
     let uri = uri(&server);
     let experiment = unique("flush");
-    let mut writer = std::process::Command::new(std::env::current_exe()?)
-        .args(["static_run_writer", "--exact", "--ignored", "--nocapture"])
-        .env("OUTAGE_URI", &uri)
-        .env("OUTAGE_EXPERIMENT", &experiment)
-        .env("OUTAGE_RUN_ID", "static")
-        .env("OUTAGE_STOP", &stop)
-        .env(yamlett::JOURNAL_DIR_ENV, journal.path())
-        // Room for the server's restart on a loaded machine: the flush
-        // returns as soon as the journal is empty.
-        .env(yamlett::EXIT_DRAIN_ENV, "60000")
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let mut lines = std::io::BufReader::new(writer.stdout.take().unwrap()).lines();
-    let mut next_line = || -> String {
-        lines
-            .next()
-            .expect("the writer ended early")
-            .expect("the writer's output")
-    };
+    let mut writer = std::process::Command::new(std::env::current_exe()?);
+    // Room for the server's restart on a loaded machine: the flush returns
+    // as soon as the journal is empty.
+    writer.env(yamlett::EXIT_DRAIN_ENV, "60000");
+    let (mut writer, mut next_line) = spawn_writer(
+        writer,
+        "static_run_writer",
+        [&uri, &experiment, "static"],
+        &stop,
+        journal.path(),
+    )?;
     while next_line() != "step 10" {}
     server.stop();
     // Long enough for steps to go to the journal (the first one waits for
@@ -487,17 +513,7 @@ fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<(
     let server = TestServer::start_on(port, storage.path(), &[]);
     assert!(writer.wait()?.success(), "the writer failed");
 
-    let elsewhere = tempfile::tempdir()?;
-    let reader = std::process::Command::new(std::env::current_exe()?)
-        .args(["stepping_reader", "--exact", "--ignored", "--nocapture"])
-        .current_dir(elsewhere.path())
-        .env_remove(yamlett::JOURNAL_DIR_ENV)
-        .env("OUTAGE_URI", &uri)
-        .env("OUTAGE_EXPERIMENT", &experiment)
-        .env("OUTAGE_RUN_ID", "static")
-        .env("OUTAGE_STEPS", steps.to_string())
-        .env("OUTAGE_STATUS", "running")
-        .output()?;
+    let reader = read_elsewhere([&uri, &experiment, "static"], steps, Some("running"))?;
     assert!(
         reader.status.success(),
         "{steps} steps, {journaled} journaled: {}{}",
