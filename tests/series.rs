@@ -185,6 +185,66 @@ on_both_stores!(a_resumed_run_logs_on_where_it_stopped, |uri| {
     Ok(())
 });
 
+on_both_stores!(
+    two_handles_logging_one_series_conflict_and_lose_nothing,
+    |uri| {
+        // Two handles of one run (two processes resuming it, say): the second
+        // to write a series it did not see change gets a conflict, and every
+        // point the first one wrote stays where it was.
+        let name = common::unique("two-handles");
+        let id = common::unique("run");
+        let first = Run::builder().uri(uri).experiment(&name).id(&id).open()?;
+        let second = Run::builder().uri(uri).experiment(&name).id(&id).open()?;
+        first.log("fresh", 1.0)?; // a series neither handle saw
+        assert!(matches!(
+            kind(&second.log("fresh", 2.0).unwrap_err()),
+            Error::Conflict { .. }
+        ));
+        for step in 0..1200 {
+            let _guard = first.enter();
+            first.log("loss", step as f64)?;
+        }
+        let third = Run::builder().uri(uri).experiment(&name).id(&id).open()?;
+        for step in 1200..1500 {
+            first.log("loss", step as f64)?;
+        }
+        // `third` knows 1,200 points, the run has 1,500: in a guard and out.
+        {
+            let _guard = third.enter();
+            third.log("loss", -7.0)?;
+            third.store("marker", 1)?;
+        } // the flush fails, with a warning; nothing of it is written
+        let err = third.log("loss", -8.0).unwrap_err();
+        match kind(&err) {
+            Error::Conflict { key, reason } => {
+                assert_eq!(key, "loss");
+                assert!(
+                    reason.contains("1500") && reason.contains("1200"),
+                    "{reason}"
+                );
+            }
+            other => panic!("not a conflict: {other:?}"),
+        }
+        let experiment = Experiment::builder().uri(uri).name(&name).open()?;
+        let series = experiment.series(&id, "loss")?;
+        assert_eq!(series.steps, (0..1500).collect::<Vec<_>>());
+        assert_eq!(
+            series.values,
+            (0..1500).map(|s| s as f64).collect::<Vec<_>>()
+        );
+        let run = experiment.find_one(doc! { "_id": &id })?.expect("the run");
+        assert_eq!(run.get_document("loss")?.get_i64("count")?, 1500);
+        assert_eq!(run.get_document("loss")?.get_f64("min")?, 0.0);
+        assert!(run.get("marker").is_none());
+        assert_eq!(experiment.series(&id, "fresh")?.values, [1.0]);
+        // The first handle goes on as if nothing happened.
+        first.log("loss", 1500.0)?;
+        assert_eq!(first.series("loss")?.len(), 1501);
+        drop((second, third));
+        Ok(())
+    }
+);
+
 on_both_stores!(bad_series_input_is_a_typed_error_changing_nothing, |uri| {
     let name = common::unique("bad");
     let run = open(uri, &name)?;

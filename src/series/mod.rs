@@ -191,6 +191,79 @@ pub(crate) struct Append {
     pub(crate) points: Series,
 }
 
+impl Append {
+    /// How many points the series held before this append.
+    pub(crate) fn offset(&self) -> i64 {
+        self.summary.index * BUCKET_POINTS + self.start
+    }
+}
+
+/// What a flush with `appends` expects of its run: each series it logs to
+/// holds, by the `count` of its summary in the run document, exactly the
+/// points its first append follows (a series with none has no summary).
+/// Two handles of one run (two processes resuming it, say) that log to the
+/// same series would otherwise each put their points where the other's
+/// are: the second handle's write must fail instead. Appends come grouped
+/// by key, so the first of each key is where the key changes.
+pub(crate) fn expected_counts(appends: &[Append]) -> impl Iterator<Item = (&str, i64)> {
+    appends.iter().enumerate().filter_map(|(i, append)| {
+        let first = i == 0 || appends[i - 1].key != append.key;
+        first.then(|| (append.key.as_str(), append.offset()))
+    })
+}
+
+/// [`expected_counts`] as a filter on the run document, for a store that
+/// checks it where the run is (MongoDB): `{"<key>.count": n}`, or the
+/// count's absence for a series with no point yet.
+pub(crate) fn expected_counts_filter(appends: &[Append]) -> Document {
+    let mut filter = Document::new();
+    for (key, count) in expected_counts(appends) {
+        let field = format!("{key}.count");
+        match count {
+            0 => filter.insert(field, doc! { "$exists": false }),
+            _ => filter.insert(field, count),
+        };
+    }
+    filter
+}
+
+/// Checks [`expected_counts`] against a run document: an
+/// [`Error::Conflict`](crate::Error::Conflict) naming the first series that
+/// another handle logged to since this one read it.
+pub(crate) fn check_expected_counts(
+    run: &Document,
+    appends: &[Append],
+) -> Result<(), crate::Error> {
+    for (key, expected) in expected_counts(appends) {
+        let mut segments = key.split('.');
+        let mut value = segments.next().and_then(|first| run.get(first));
+        for segment in segments {
+            value = value
+                .and_then(Bson::as_document)
+                .and_then(|d| d.get(segment));
+        }
+        let held = match value.and_then(Bson::as_document).map(|s| s.get("count")) {
+            None | Some(None) => Some(0),
+            Some(Some(Bson::Int64(n))) => Some(*n),
+            Some(Some(Bson::Int32(n))) => Some(i64::from(*n)),
+            Some(Some(_)) => None,
+        };
+        if held != Some(expected) {
+            let held = held.map_or_else(|| "no summary".to_owned(), |n| format!("{n} points"));
+            return Err(crate::Error::Conflict {
+                key: key.to_owned(),
+                reason: format!(
+                    "another handle of this run logged to the series since this one read it \
+                     (the run has {held}, this handle expected {expected}): its points were not \
+                     written; two handles (or processes) cannot log to one series, open the run \
+                     again to go on after the other's points"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The summary of a whole series, as the run document keeps it under the
 /// series' key.
 #[derive(Debug, Clone, Copy, PartialEq)]

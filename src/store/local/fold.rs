@@ -54,6 +54,9 @@ struct Folded {
     bytes: Vec<u8>,
     /// The folded document, when it was replayed (not taken from the copy).
     doc: Option<Document>,
+    /// The records set aside (by their place in the run's records): their
+    /// series points stay out of the buckets too.
+    rejected: Vec<usize>,
 }
 
 impl Writer {
@@ -169,8 +172,15 @@ impl Writer {
                 .map(|&(_, s, i)| &sources[s].records[i])
                 .collect();
             let all_own = order.iter().all(|&(_, s, _)| sources[s].own);
-            folded.push(fold_run(&tx, &self.cache, seq, &records, all_own)?);
-            fold_series(&tx, seq, &records)?;
+            let run = fold_run(&tx, &self.cache, seq, &records, all_own)?;
+            let applied: Vec<&Record> = records
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !run.rejected.contains(i))
+                .map(|(_, record)| *record)
+                .collect();
+            fold_series(&tx, seq, &applied)?;
+            folded.push(run);
         }
         let mut restart = None;
         for source in &sources {
@@ -261,6 +271,7 @@ fn fold_run(
             seq,
             bytes: Vec::new(),
             doc: None,
+            rejected: (0..records.len()).collect(),
         });
     };
     // The usual case: only this writer logged for the run since the
@@ -275,22 +286,23 @@ fn fold_run(
                 seq,
                 bytes,
                 doc: None,
+                rejected: Vec::new(),
             });
         }
     }
-    let doc = replay(tx, seq, &base, records)?;
+    let (doc, rejected) = replay(tx, seq, &base, records)?;
     let bytes = encoded(&doc).context("a folded run cannot be encoded")?;
     write_run(tx, seq, &bytes, &json::relaxed(&doc))?;
     Ok(Folded {
         seq,
         bytes,
         doc: Some(doc),
+        rejected,
     })
 }
 
-/// Applies the series points of one run's records (see [`series`]): they
-/// go in whether or not the run update of their record applied, and each
-/// says whether it was applied before.
+/// Applies the series points of one run's records (see [`series`]), those
+/// set aside excepted: each says whether it was applied before.
 fn fold_series(tx: &Transaction<'_>, seq: i64, records: &[&Record]) -> anyhow::Result<()> {
     let mut appends = Vec::new();
     for record in records {
@@ -393,23 +405,24 @@ fn write_run(tx: &Transaction<'_>, seq: i64, bytes: &[u8], json: &str) -> anyhow
     Ok(())
 }
 
-/// The stored run `base` with `records` applied in order. A record whose
-/// condition does not match was applied before and is skipped; one that
-/// fails (possible only when several processes write the same run: each
-/// checked its update against its own view) is set aside in `rejected`,
-/// never dropped, and so is one that would take the run over 16 MiB.
+/// The stored run `base` with `records` applied in order, and the places
+/// of the records set aside. A record whose condition does not match was
+/// applied before and is skipped; one that fails (possible only when
+/// several processes write the same run: each checked its update against
+/// its own view) is set aside in `rejected`, never dropped, and so is one
+/// that would take the run over 16 MiB.
 fn replay(
     tx: &Transaction<'_>,
     seq: i64,
     base: &[u8],
     records: &[&Record],
-) -> anyhow::Result<Document> {
+) -> anyhow::Result<(Document, Vec<usize>)> {
     let mut doc = decode(base)?;
     let mut failed = Vec::new();
-    for record in records {
+    for (i, record) in records.iter().enumerate() {
         // All or nothing: a failed update leaves `doc` as it was.
         if let Err(err) = apply(&mut doc, record) {
-            failed.push((*record, format!("{err:#}")));
+            failed.push((i, format!("{err:#}")));
         }
     }
     if encoded(&doc).is_none() {
@@ -417,19 +430,19 @@ fn replay(
         // aside each one that takes it over.
         doc = decode(base)?;
         failed.clear();
-        for record in records {
+        for (i, record) in records.iter().enumerate() {
             let mut next = doc.clone();
             match apply(&mut next, record) {
                 Ok(()) if encoded(&next).is_some() => doc = next,
-                Ok(()) => failed.push((*record, "the run would be over 16 MiB".to_owned())),
-                Err(err) => failed.push((*record, format!("{err:#}"))),
+                Ok(()) => failed.push((i, "the run would be over 16 MiB".to_owned())),
+                Err(err) => failed.push((i, format!("{err:#}"))),
             }
         }
     }
-    for (record, reason) in failed {
-        reject(tx, seq, record, &reason)?;
+    for (i, reason) in &failed {
+        reject(tx, seq, records[*i], reason)?;
     }
-    Ok(doc)
+    Ok((doc, failed.into_iter().map(|(i, _)| i).collect()))
 }
 
 /// Applies one record to `doc`, if its condition matches.
@@ -438,6 +451,8 @@ fn apply(doc: &mut Document, record: &Record) -> anyhow::Result<()> {
     if !Filter::parse(&logged.condition)?.matches(doc)? {
         return Ok(()); // applied before
     }
+    // Another process logged to one of its series meanwhile.
+    crate::series::check_expected_counts(doc, &record.appends()?)?;
     Update::parse(&logged.update)?.apply(
         doc,
         &UpdateContext {
@@ -455,9 +470,17 @@ fn reject(tx: &Transaction<'_>, seq: i64, record: &Record, reason: &str) -> anyh
         .decode()
         .map(|logged| json::relaxed(&logged.update))
         .unwrap_or_default();
+    // Its series points, which stay out of the buckets with it.
+    let points = match record.appends() {
+        Ok(appends) if !appends.is_empty() => {
+            Some(json::relaxed(&series::appends_document(&appends)))
+        }
+        _ => None,
+    };
     tx.prepare_cached(
-        "INSERT INTO rejected (seq, at, reason, update_json) VALUES (?1, datetime('now'), ?2, ?3)",
+        "INSERT INTO rejected (seq, at, reason, update_json, points_json)
+         VALUES (?1, datetime('now'), ?2, ?3, ?4)",
     )?
-    .execute((seq, reason, update))?;
+    .execute((seq, reason, update, points))?;
     Ok(())
 }

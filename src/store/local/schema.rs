@@ -37,7 +37,9 @@ pub(super) const APPLICATION_ID: i32 = 0x594D_4C54;
 ///   applied. An older yamlett would ignore the logs, so it must refuse.
 /// - 4: `series` holds metric series in buckets (see [`super::series`]);
 ///   write log records may carry points. An older yamlett would lose them.
-pub(super) const SCHEMA_VERSION: i32 = 4;
+/// - 5: `rejected.points_json` keeps the series points of a record set
+///   aside (two processes logging to one series of a run at once).
+pub(super) const SCHEMA_VERSION: i32 = 5;
 
 /// The schema. `seq` is the rowid, so it grows with every insert and never
 /// changes on update: ordering by it is MongoDB's natural (insertion) order.
@@ -83,6 +85,12 @@ CREATE TABLE rejected (
     reason      TEXT NOT NULL,
     update_json TEXT NOT NULL      -- the update, in relaxed Extended JSON
 );
+";
+
+/// Version 5's addition: the points of a rejected record.
+const REJECTED_POINTS: &str = "
+-- {series: [{key, steps, values, times}]} in relaxed Extended JSON, or NULL
+ALTER TABLE rejected ADD COLUMN points_json TEXT;
 ";
 
 /// The runs with their experiment, id and JSON, for SQL tools.
@@ -294,8 +302,12 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
             // 2 → 3: the write logs.
             tx.execute_batch(LOG_TABLES)?;
         }
-        // 3 → 4: metric series.
-        tx.execute_batch(super::series::SERIES_TABLE)?;
+        if version <= 3 {
+            // 3 → 4: metric series.
+            tx.execute_batch(super::series::SERIES_TABLE)?;
+        }
+        // 4 → 5: the points of rejected records.
+        tx.execute_batch(REJECTED_POINTS)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         return Ok(());
@@ -317,6 +329,7 @@ fn initialise(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     tx.execute_batch(JSON_VIEW)?;
     tx.execute_batch(LOG_TABLES)?;
     tx.execute_batch(super::series::SERIES_TABLE)?;
+    tx.execute_batch(REJECTED_POINTS)?;
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('written_by', ?1)",
         [env!("CARGO_PKG_VERSION")],

@@ -34,6 +34,25 @@ CREATE TABLE series (
 );
 ";
 
+/// The points of `appends` as a document, `{series: [{key, steps, values,
+/// times}, …]}`: how the table `rejected` keeps the points of a record it
+/// sets aside.
+pub(super) fn appends_document(appends: &[Append]) -> bson::Document {
+    let series: Vec<bson::Bson> = appends
+        .iter()
+        .map(|append| {
+            let points = &append.points;
+            bson::Bson::Document(bson::doc! {
+                "key": &append.key,
+                "steps": points.steps.iter().map(|&s| bson::Bson::Int64(s)).collect::<Vec<_>>(),
+                "values": points.values.iter().map(|&v| bson::Bson::Double(v)).collect::<Vec<_>>(),
+                "times": points.times.iter().map(|&t| bson::Bson::DateTime(t)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    bson::doc! { "series": series }
+}
+
 /// One bucket being rewritten by a fold or a copy.
 struct Row {
     points: Series,

@@ -918,6 +918,63 @@ fn a_conflicting_update_from_another_writer_is_set_aside_not_lost() {
     assert!(update.contains(r#""$push":{"steps":1}"#), "{update}");
 }
 
+/// A flush of `values` onto a series that held `held` points (all in
+/// bucket 0), as a run handle sends it: the summary and the append.
+fn log_points(store: &LocalStore, writer: &str, number: i64, held: i64, values: &[f64]) {
+    let mut points = crate::series::Series::default();
+    for (i, value) in values.iter().enumerate() {
+        points.push(held + i as i64, *value, bson::DateTime::now());
+    }
+    let append = crate::series::Append {
+        key: "loss".to_owned(),
+        start: held,
+        summary: crate::series::BucketSummary::of(0, &points).unwrap(),
+        points,
+    };
+    let field = format!("_yamlett.writers.{writer}");
+    let count = held + values.len() as i64;
+    store
+        .update_run_with_series(
+            "e",
+            "r",
+            &doc! { &field: { "$not": { "$gte": number } } },
+            &doc! { "$set": { "loss": { "count": count }, &field: number } },
+            &[append],
+        )
+        .unwrap();
+}
+
+#[test]
+fn two_writers_logging_one_series_keep_every_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = LocalStore::open(dir.path()).unwrap();
+    let b = LocalStore::open(dir.path()).unwrap();
+    set(&a, "e", "r", doc! { "n": 1 });
+    // b's copy of the run is from before a's points: its write passes its
+    // own check and is caught when the logs are folded.
+    b.update_run("e", "r", &doc! {}, &doc! { "$set": { "x": 1 } }, true)
+        .unwrap();
+    log_points(&a, "wa", 1, 0, &[1.0, 2.0, 3.0]);
+    log_points(&b, "wb", 1, 0, &[-1.0, -2.0]);
+    let run = get(&a, "e", "r");
+    assert_eq!(
+        run.get_document("loss").unwrap().get_i64("count").unwrap(),
+        3
+    );
+    let stored = a
+        .series_buckets("e", "r", Some("loss"), crate::store::Buckets::All)
+        .unwrap();
+    assert_eq!(stored[0].points.values, [1.0, 2.0, 3.0]);
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let (reason, points): (String, String) = conn
+        .query_row("SELECT reason, points_json FROM rejected", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(reason.contains("another handle"), "{reason}");
+    assert!(points.contains(r#""values":[-1.0,-2.0]"#), "{points}");
+}
+
 #[test]
 fn a_long_log_is_emptied_once_folded() {
     let (dir, store) = store();

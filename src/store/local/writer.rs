@@ -176,6 +176,7 @@ impl Writer {
         if !condition.matches(&entry.doc).map_err(invalid_query)? {
             return Ok(()); // applied before
         }
+        crate::series::check_expected_counts(&entry.doc, appends)?;
         let now = DateTime::now();
         // All or nothing: on an error the copy is unchanged.
         update

@@ -471,7 +471,9 @@ async fn apply(
             condition,
             update,
             upsert,
-        } => apply_update(shared, experiment, run_id, condition, update, *upsert).await,
+        } => apply_update(shared, experiment, run_id, condition, update, *upsert)
+            .await
+            .map(drop),
         Entry::Series {
             condition,
             update,
@@ -485,6 +487,17 @@ async fn apply(
     }
 }
 
+/// Whether a conditional update applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Applied {
+    Now,
+    /// The run exists but does not meet the condition: for a writer stamp,
+    /// the write was applied before.
+    NotNow,
+}
+
+/// Applies a run update if the run meets `condition` (creating a missing
+/// run with `upsert`).
 pub(super) async fn apply_update(
     shared: &Shared,
     experiment: &str,
@@ -492,12 +505,12 @@ pub(super) async fn apply_update(
     condition: &Document,
     update: &Document,
     upsert: bool,
-) -> Result<(), Failure> {
+) -> Result<Applied, Failure> {
     let runs = shared.runs(experiment);
     let mut filter = doc! { "_id": run_id };
     filter.extend(condition.clone());
     match runs.update_one(filter, update.clone()).upsert(upsert).await {
-        Ok(result) if upsert || result.matched_count > 0 => Ok(()),
+        Ok(result) if upsert || result.matched_count > 0 => Ok(Applied::Now),
         Ok(_) => {
             // Not matched: a missing run, or one the condition says was
             // written already.
@@ -506,7 +519,7 @@ pub(super) async fn apply_update(
                 .await
                 .map_err(|err| classify(shared, err))?;
             if exists > 0 {
-                Ok(())
+                Ok(Applied::NotNow)
             } else {
                 Err(Failure::Refused(
                     Error::NotFound {
@@ -517,8 +530,10 @@ pub(super) async fn apply_update(
             }
         }
         // The run exists but fails the condition, so the upsert tried to
-        // insert it again: the write was applied before.
-        Err(err) if !condition.is_empty() && code(&err) == Some(DUPLICATE_KEY) => Ok(()),
+        // insert it again.
+        Err(err) if !condition.is_empty() && code(&err) == Some(DUPLICATE_KEY) => {
+            Ok(Applied::NotNow)
+        }
         Err(err) => Err(classify(shared, err)),
     }
 }

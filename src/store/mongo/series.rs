@@ -15,11 +15,15 @@
 //! with an index on `{run, key, bucket}`, so a series is one index range
 //! and deleting a run's series one `deleteMany({run})`.
 //!
-//! A flush is one `bulkWrite` command (MongoDB 8.0, wire version 25): the
-//! run update and an update per touched bucket, unordered, each applying
+//! A flush is one ordered `bulkWrite` command (MongoDB 8.0, wire version
+//! 25): the run update, then an update per touched bucket, each applying
 //! once however often it is sent (the run's by its writer stamp, a
-//! bucket's by the count it expects). Older servers get one command per
-//! collection: the run's `update`, then one `update` of every bucket.
+//! bucket's by the count it expects). The run update also expects each
+//! series to hold the points this handle knows of, so a second handle
+//! logging to the same series gets a conflict instead of writing over
+//! the first one's points; the buckets follow only an applied run update.
+//! Older servers get one command per collection: the run's `update`, then
+//! one `update` of every bucket.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -31,11 +35,12 @@ use mongodb::options::{UpdateModifications, UpdateOneModel, WriteModel};
 use mongodb::Collection;
 
 use super::maintenance::IDS_PER_COMMAND;
-use super::outage::{apply_update, classify, Failure, DUPLICATE_KEY};
+use super::outage::{apply_update, classify, Applied, Failure, DUPLICATE_KEY};
 use super::Shared;
 use crate::series::{Append, BucketSummary, Point, Series, SeriesBucket};
 use crate::store::Buckets;
 use crate::Garbage;
+use yamlett_query::Filter;
 
 /// The first wire version of MongoDB 8.0, which has `bulkWrite`.
 const BULK_WRITE_WIRE_VERSION: i32 = 25;
@@ -63,6 +68,10 @@ fn buckets(shared: &Shared, experiment: &str) -> Collection<Document> {
 
 /// Sends a run update and its bucket appends: one command where the server
 /// allows it.
+///
+/// The run update goes first and carries the counts the series must hold
+/// (see [`crate::series::expected_counts`]); the bucket appends follow it
+/// in an ordered `bulkWrite`, so they are written only if it applied.
 pub(super) async fn send(
     shared: &Shared,
     experiment: &str,
@@ -72,12 +81,16 @@ pub(super) async fn send(
     appends: &[Append],
 ) -> Result<(), Failure> {
     ensure_index(shared, experiment).await?;
-    if !supports_bulk_write(shared).await? {
-        apply_update(shared, experiment, run_id, condition, update, true).await?;
-        return update_buckets(shared, experiment, run_id, appends).await;
-    }
     let mut filter = doc! { "_id": run_id };
     filter.extend(condition.clone());
+    filter.extend(crate::series::expected_counts_filter(appends));
+    if !supports_bulk_write(shared).await? {
+        let expected = filter.clone();
+        return match apply_update(shared, experiment, run_id, &expected, update, true).await? {
+            Applied::Now => update_buckets(shared, experiment, run_id, appends).await,
+            Applied::NotNow => not_applied(shared, experiment, run_id, condition, appends).await,
+        };
+    }
     let runs = shared.runs(experiment).namespace();
     let series = buckets(shared, experiment).namespace();
     let mut models = vec![WriteModel::UpdateOne(
@@ -99,24 +112,67 @@ pub(super) async fn send(
                 .build(),
         ));
     }
-    match shared.client.bulk_write(models).ordered(false).await {
-        Ok(_) => Ok(()),
-        Err(err) => match err.kind.as_ref() {
-            ErrorKind::BulkWrite(bulk) if bulk.write_concern_errors.is_empty() => {
-                // Every write is conditional: a duplicate key means the
-                // upsert found its document written already.
-                match bulk
-                    .write_errors
-                    .values()
-                    .find(|write| write.code != DUPLICATE_KEY)
-                {
-                    None => Ok(()),
-                    Some(_) => Err(classify(shared, err)),
-                }
-            }
-            _ => Err(classify(shared, err)),
-        },
+    let err = match shared.client.bulk_write(models).ordered(true).await {
+        Ok(_) => return Ok(()),
+        Err(err) => err,
+    };
+    // Ordered: the first write error stopped the writes after it. Every
+    // write is conditional, and a duplicate key means an upsert found its
+    // document not meeting the condition.
+    let stopped_at = match err.kind.as_ref() {
+        ErrorKind::BulkWrite(bulk) if bulk.write_concern_errors.is_empty() => bulk
+            .write_errors
+            .iter()
+            .find(|(_, write)| write.code == DUPLICATE_KEY)
+            .filter(|_| bulk.write_errors.len() == 1)
+            .map(|(at, _)| *at),
+        _ => None,
+    };
+    match stopped_at {
+        Some(0) => not_applied(shared, experiment, run_id, condition, appends).await,
+        // The run update applied, and a bucket held the points of its
+        // append already (a write sent again): the rest, each once.
+        Some(at) => update_buckets(shared, experiment, run_id, &appends[at - 1..]).await,
+        None => Err(classify(shared, err)),
     }
+}
+
+/// The run update of a flush with points found its run but did not apply.
+/// Either it was applied before (its writer stamp says so), and the bucket
+/// appends are sent again, each applying once, in case some were not; or
+/// another handle logged to one of its series: an
+/// [`Error::Conflict`](crate::Error::Conflict), with nothing written.
+async fn not_applied(
+    shared: &Shared,
+    experiment: &str,
+    run_id: &str,
+    condition: &Document,
+    appends: &[Append],
+) -> Result<(), Failure> {
+    let run = shared
+        .runs(experiment)
+        .find_one(doc! { "_id": run_id })
+        .await
+        .map_err(|err| classify(shared, err))?
+        .unwrap_or_default();
+    let stamp_allows = Filter::parse(condition)
+        .and_then(|stamp| stamp.matches(&run))
+        .map_err(|err| Failure::Refused(crate::Error::InvalidQuery(err).into()))?;
+    if !stamp_allows {
+        return update_buckets(shared, experiment, run_id, appends).await;
+    }
+    crate::series::check_expected_counts(&run, appends)
+        .map_err(|conflict| Failure::Refused(conflict.into()))?;
+    // The run changed back between the write and this read: the write did
+    // not apply, and the caller keeps its points for the next flush.
+    Err(Failure::Refused(
+        crate::Error::Conflict {
+            key: appends.first().map(|a| a.key.clone()).unwrap_or_default(),
+            reason: "the run changed while its series points were written; nothing was written"
+                .to_owned(),
+        }
+        .into(),
+    ))
 }
 
 /// The fallback for servers before 8.0: every bucket update in one
