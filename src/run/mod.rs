@@ -169,6 +169,9 @@ impl RunBuilder {
     /// Creates the run, or resumes it if its id exists, and marks it
     /// `running`.
     pub fn open(self) -> anyhow::Result<Run> {
+        // A fresh id names a run nobody wrote to: there is nothing to
+        // read back once it is created.
+        let fresh = self.id.is_none();
         let id = self
             .id
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
@@ -221,14 +224,18 @@ impl RunBuilder {
         // goes on where it stopped) and the values new series must avoid.
         let store = inner.experiment.store();
         let name = inner.experiment.name();
-        let snapshot = store
-            .find(
-                name,
-                &doc! { "_id": &inner.id },
-                &FindOptions::new().limit(1),
-            )?
-            .pop()
-            .unwrap_or_default();
+        let snapshot = if fresh {
+            Document::new()
+        } else {
+            store
+                .find(
+                    name,
+                    &doc! { "_id": &inner.id },
+                    &FindOptions::new().limit(1),
+                )?
+                .pop()
+                .unwrap_or_default()
+        };
         let series = SeriesLog::from_document(snapshot, |key| {
             Ok(store.series_summaries(name, &inner.id, key)?.pop())
         })?;

@@ -41,7 +41,9 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// to the run `run_id` of `experiment` as one atomic write, if the run
     /// matches the filter `condition`. A run that exists but does not match
     /// is left alone, and that is a success: the condition says the write
-    /// was applied before (see the run's writer stamps). With `upsert` a
+    /// was applied before (see the run's writer stamps). A store may leave
+    /// the condition out of a write's first attempt, which cannot have been
+    /// applied before, and check it only on a copy sent again. With `upsert` a
     /// missing run is created (`{_id: run_id}` plus the update, with
     /// `$setOnInsert` applied); without it a missing run is
     /// [`Error::NotFound`](crate::Error::NotFound).
@@ -203,6 +205,8 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// `experiment` that are still running (see the run's heartbeat). A
     /// store that can do it in one write does.
     fn heartbeat(&self, experiment: &str, run_ids: &[String], at: DateTime) -> anyhow::Result<()> {
+        // The condition is checked on every attempt here: a store that
+        // leaves conditions out of first attempts has its own heartbeat.
         let condition = doc! { HEARTBEAT_CONDITION_FIELD: "running" };
         let update = doc! { "$set": { HEARTBEAT_AT_FIELD: at } };
         for run_id in run_ids {

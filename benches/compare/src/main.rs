@@ -193,11 +193,12 @@ fn log_raw(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyhow::Re
 
 /// The raw driver sending what yamlett sends, field for field: the loop of
 /// [`log_raw`] plus yamlett's metadata, namely its provenance and
-/// heartbeat fields when a run opens, the read of the run after opening it
-/// (yamlett looks for series to resume), and the writer stamp on every
-/// update with the condition that makes the update exactly-once. Against
-/// yamlett's row this is the library's own cost; against the `raw` row,
-/// what yamlett's metadata costs the server.
+/// heartbeat fields when a run opens and the writer stamp on every update.
+/// (The stamp's exactly-once condition goes only with a write sent again
+/// from the journal, and a run with a fresh id is not read back after it
+/// opens: neither happens in this loop.) Against yamlett's row this is the
+/// library's own cost; against the `raw` row, what yamlett's metadata
+/// costs the server.
 fn log_raw_same(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyhow::Result<f64> {
     let provenance = provenance();
     let start = Instant::now();
@@ -215,10 +216,7 @@ fn log_raw_same(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyho
                 .insert(stamp.as_str(), writes);
             update.insert("$set", set.unwrap_or_default());
             runs_collection
-                .update_one(
-                    doc! { "_id": &id, stamp.as_str(): { "$not": { "$gte": writes } } },
-                    update,
-                )
+                .update_one(doc! { "_id": &id }, update)
                 .upsert(true)
                 .run()?;
             Ok(())
@@ -238,7 +236,6 @@ fn log_raw_same(runs_collection: &Collection<Document>, runs: &[W1Run]) -> anyho
             },
             "$unset": { "_yamlett.ended_at": "" },
         })?;
-        runs_collection.find_one(doc! { "_id": &id }).run()?;
         let mut set = doc! { "params.model": w1.model.clone(), "data": w1.data.clone() };
         for (name, value) in &w1.metrics {
             set.insert(format!("metrics.{name}"), value.clone());
