@@ -21,7 +21,7 @@ use std::cmp::Ordering;
 use bson::{doc, Bson, DateTime, Document};
 
 pub(crate) use m4::sample;
-pub(crate) use packed::{blob, pack, unblob, unpack};
+pub(crate) use packed::{blob, pack, packed_appends, unblob, unpack, PackedAppend};
 
 /// How many points a bucket holds. Bucket `b` of a series holds its points
 /// number `b * BUCKET_POINTS` to `(b + 1) * BUCKET_POINTS - 1`, so where a

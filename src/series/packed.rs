@@ -45,52 +45,121 @@ pub(crate) fn pack(appends: &[Append], out: &mut Vec<u8>) {
     }
 }
 
-/// Reads back what [`pack`] wrote.
-pub(crate) fn unpack(mut bytes: &[u8]) -> anyhow::Result<Vec<Append>> {
-    let mut appends = Vec::new();
-    while !bytes.is_empty() {
-        let key_len = u32::from_le_bytes(take(&mut bytes)?) as usize;
-        let key = std::str::from_utf8(take_slice(&mut bytes, key_len)?)
-            .context("a packed series key is not UTF-8")?
-            .to_owned();
-        let index = i64::from_le_bytes(take(&mut bytes)?);
-        let start = i64::from_le_bytes(take(&mut bytes)?);
-        let count = i64::from_le_bytes(take(&mut bytes)?);
-        let mut points = [Point {
-            step: 0,
-            value: 0.0,
-            time: DateTime::from_millis(0),
-        }; 4];
-        for point in &mut points {
-            point.step = i64::from_le_bytes(take(&mut bytes)?);
-            point.value = f64::from_le_bytes(take(&mut bytes)?);
-            point.time = DateTime::from_millis(i64::from_le_bytes(take(&mut bytes)?));
-        }
-        let n = u32::from_le_bytes(take(&mut bytes)?) as usize;
-        // Each column whole, checked for length once (a fold unpacks every
-        // record of a training loop: one point each, mostly).
-        let mut column = || take_slice(&mut bytes, n.saturating_mul(8));
-        let series = Series {
-            steps: unblob(column()?, i64::from_le_bytes),
-            values: unblob(column()?, f64::from_le_bytes),
-            times: unblob(column()?, |b| DateTime::from_millis(i64::from_le_bytes(b))),
-        };
-        let [first, last, min, max] = points;
-        appends.push(Append {
-            key,
-            start,
-            summary: BucketSummary {
-                index,
-                count,
-                first,
-                last,
-                min,
-                max,
-            },
-            points: series,
-        });
+/// One append as [`pack`] wrote it, read in place: what a fold needs to
+/// extend a bucket, with nothing allocated (a fold reads every record of a
+/// training loop, one point each, mostly).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PackedAppend<'b> {
+    pub(crate) key: &'b str,
+    /// The bucket's point count before the append.
+    pub(crate) start: i64,
+    /// The bucket's summary after the append.
+    pub(crate) summary: BucketSummary,
+    steps: &'b [u8],
+    values: &'b [u8],
+    times: &'b [u8],
+}
+
+impl<'b> PackedAppend<'b> {
+    /// How many points the append carries.
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len() / 8
     }
-    Ok(appends)
+
+    /// Appends its points from number `skip` on to `series`.
+    pub(crate) fn extend(&self, series: &mut Series, skip: usize) {
+        let from = skip.min(self.len()) * 8;
+        let column = |bytes: &'b [u8]| bytes[from..].chunks_exact(8).map(eight);
+        series
+            .steps
+            .extend(column(self.steps).map(i64::from_le_bytes));
+        series
+            .values
+            .extend(column(self.values).map(f64::from_le_bytes));
+        series
+            .times
+            .extend(column(self.times).map(|b| DateTime::from_millis(i64::from_le_bytes(b))));
+    }
+
+    /// The append, owned.
+    pub(crate) fn to_append(self) -> Append {
+        let mut points = Series::default();
+        self.extend(&mut points, 0);
+        Append {
+            key: self.key.to_owned(),
+            start: self.start,
+            summary: self.summary,
+            points,
+        }
+    }
+}
+
+fn eight(chunk: &[u8]) -> [u8; 8] {
+    let mut eight = [0; 8];
+    eight.copy_from_slice(chunk);
+    eight
+}
+
+/// Reads back what [`pack`] wrote, in place.
+pub(crate) fn packed_appends(
+    mut bytes: &[u8],
+) -> impl Iterator<Item = anyhow::Result<PackedAppend<'_>>> {
+    std::iter::from_fn(move || {
+        if bytes.is_empty() {
+            return None;
+        }
+        let next = read_one(&mut bytes);
+        if next.is_err() {
+            bytes = &[]; // nothing can be read after a truncated append
+        }
+        Some(next)
+    })
+}
+
+fn read_one<'b>(bytes: &mut &'b [u8]) -> anyhow::Result<PackedAppend<'b>> {
+    let key_len = u32::from_le_bytes(take(bytes)?) as usize;
+    let key = std::str::from_utf8(take_slice(bytes, key_len)?)
+        .context("a packed series key is not UTF-8")?;
+    let index = i64::from_le_bytes(take(bytes)?);
+    let start = i64::from_le_bytes(take(bytes)?);
+    let count = i64::from_le_bytes(take(bytes)?);
+    let mut points = [Point {
+        step: 0,
+        value: 0.0,
+        time: DateTime::from_millis(0),
+    }; 4];
+    for point in &mut points {
+        point.step = i64::from_le_bytes(take(bytes)?);
+        point.value = f64::from_le_bytes(take(bytes)?);
+        point.time = DateTime::from_millis(i64::from_le_bytes(take(bytes)?));
+    }
+    let n = u32::from_le_bytes(take(bytes)?) as usize;
+    // Each column whole, checked for length once.
+    let mut column = || take_slice(bytes, n.saturating_mul(8));
+    let (steps, values, times) = (column()?, column()?, column()?);
+    let [first, last, min, max] = points;
+    Ok(PackedAppend {
+        key,
+        start,
+        summary: BucketSummary {
+            index,
+            count,
+            first,
+            last,
+            min,
+            max,
+        },
+        steps,
+        values,
+        times,
+    })
+}
+
+/// Reads back what [`pack`] wrote, owned.
+pub(crate) fn unpack(bytes: &[u8]) -> anyhow::Result<Vec<Append>> {
+    packed_appends(bytes)
+        .map(|append| append.map(PackedAppend::to_append))
+        .collect()
 }
 
 fn take<const N: usize>(bytes: &mut &[u8]) -> anyhow::Result<[u8; N]> {
@@ -120,11 +189,7 @@ pub(crate) fn blob<T: Copy>(items: &[T], bytes: impl Fn(T) -> [u8; 8]) -> Vec<u8
 pub(crate) fn unblob<T>(bytes: &[u8], read: impl Fn([u8; 8]) -> T) -> Vec<T> {
     bytes
         .chunks_exact(8)
-        .map(|chunk| {
-            let mut eight = [0; 8];
-            eight.copy_from_slice(chunk);
-            read(eight)
-        })
+        .map(|chunk| read(eight(chunk)))
         .collect()
 }
 

@@ -306,7 +306,9 @@ fn fold_run(
 fn fold_series(tx: &Transaction<'_>, seq: i64, records: &[&Record]) -> anyhow::Result<()> {
     let mut appends = Vec::new();
     for record in records {
-        appends.extend(record.appends()?);
+        for append in crate::series::packed_appends(record.packed()) {
+            appends.push(append?);
+        }
     }
     if appends.is_empty() {
         return Ok(());

@@ -12,7 +12,7 @@
 use bson::DateTime;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 
-use crate::series::{self, Append, BucketSummary, Point, Series, SeriesBucket};
+use crate::series::{self, Append, BucketSummary, PackedAppend, Point, Series, SeriesBucket};
 use crate::store::Buckets;
 use crate::Garbage;
 
@@ -61,11 +61,11 @@ struct Row {
 /// Applies the appends of one run, in order. An append whose points the
 /// bucket already holds (it held `start + n` points or more) was applied
 /// before and is skipped; each touched bucket is written once.
-pub(super) fn apply_appends(
+pub(super) fn apply_appends<'a>(
     tx: &Transaction<'_>,
     experiment: &str,
     run: &str,
-    appends: impl IntoIterator<Item = Append>,
+    appends: impl IntoIterator<Item = PackedAppend<'a>>,
 ) -> anyhow::Result<()> {
     // The buckets touched, in key then index order once sorted: a fold
     // of a training loop's records touches one or two per series, so a
@@ -76,19 +76,19 @@ pub(super) fn apply_appends(
         let index = append.summary.index;
         let found = rows
             .iter()
-            .position(|(key, at, _)| *at == index && *key == append.key);
+            .position(|(key, at, _)| *at == index && key == append.key);
         let row = match found {
             Some(found) => &mut rows[found].2,
             None => {
                 let points =
-                    read_bucket(tx, experiment, run, &append.key, index)?.unwrap_or_default();
+                    read_bucket(tx, experiment, run, append.key, index)?.unwrap_or_default();
                 let last = rows.len();
-                rows.push((append.key.clone(), index, Row { points }));
+                rows.push((append.key.to_owned(), index, Row { points }));
                 &mut rows[last].2
             }
         };
         let held = row.points.len() as i64;
-        let n = append.points.len() as i64;
+        let n = append.len() as i64;
         if held >= append.start + n {
             continue; // applied before
         }
@@ -104,8 +104,7 @@ pub(super) fn apply_appends(
             );
         }
         let skip = (held - append.start).clamp(0, n) as usize;
-        row.points
-            .extend_from(&append.points, skip..append.points.len());
+        append.extend(&mut row.points, skip);
     }
     rows.sort_unstable_by(|(key, index, _), (other, other_index, _)| {
         (key, index).cmp(&(other, other_index))

@@ -33,6 +33,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -65,6 +66,57 @@ pub(super) struct Record {
     points: Option<std::ops::Range<usize>>,
 }
 
+/// The BSON element types a record's fields have (see
+/// [`super::encode::record`]).
+const DOUBLE: u8 = 0x01;
+const DOCUMENT: u8 = 0x03;
+const BINARY: u8 = 0x05;
+const DATE_TIME: u8 = 0x09;
+const INT64: u8 = 0x12;
+
+/// Where the fields of a record's payload, a BSON document, end: its
+/// last byte, after checking the length it declares.
+fn fields_end(payload: &[u8]) -> anyhow::Result<usize> {
+    let declared = payload
+        .get(..4)
+        .map(|len| i32::from_le_bytes([len[0], len[1], len[2], len[3]]));
+    let whole = declared.is_some_and(|len| {
+        usize::try_from(len).is_ok_and(|len| len == payload.len()) && payload.last() == Some(&0)
+    });
+    anyhow::ensure!(whole, "a log record is not a BSON document");
+    Ok(payload.len() - 1)
+}
+
+/// The top-level field of a record's payload that starts at `at`: its
+/// type, key and where its value is, read without decoding anything. A
+/// fold reads three fields of every record (one per training step), and a
+/// generic BSON reader spent most of a fold's time on them. Only the types
+/// a record holds are known; anything else is an error.
+fn field_at(payload: &[u8], at: usize, end: usize) -> anyhow::Result<(u8, &[u8], Range<usize>)> {
+    let kind = payload[at];
+    let key_len = payload[at + 1..end]
+        .iter()
+        .position(|&b| b == 0)
+        .context("a log record's key is not terminated")?;
+    let key = &payload[at + 1..at + 1 + key_len];
+    let start = at + 1 + key_len + 1;
+    let length = |extra: usize| -> anyhow::Result<usize> {
+        let bytes = payload
+            .get(start..start + 4)
+            .context("a log record is truncated")?;
+        let len = i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        Ok(usize::try_from(len).context("a negative length in a log record")? + extra)
+    };
+    let len = match kind {
+        DOUBLE | DATE_TIME | INT64 => 8,
+        DOCUMENT => length(0)?,
+        BINARY => length(5)?,
+        other => anyhow::bail!("a log record has a field of BSON type {other:#x}"),
+    };
+    anyhow::ensure!(start + len <= end, "a log record is truncated");
+    Ok((kind, key, start..start + len))
+}
+
 /// A record's update, ready to replay.
 pub(super) struct Logged {
     /// The wall clock at the flush, for `$currentDate`.
@@ -77,19 +129,24 @@ pub(super) struct Logged {
 impl Record {
     /// Reads the sort fields of a payload.
     fn from_payload(payload: &[u8]) -> anyhow::Result<Record> {
-        let raw = bson::RawDocument::from_bytes(payload)?;
         let (mut seq, mut ticks, mut points) = (None, None, None);
-        for element in raw {
-            match element? {
-                (key, bson::RawBsonRef::Int64(n)) if key.as_str() == "s" => seq = Some(n),
-                (key, bson::RawBsonRef::Int64(n)) if key.as_str() == "t" => ticks = Some(n),
-                (key, bson::RawBsonRef::Binary(binary)) if key.as_str() == "p" => {
-                    // The binary's bytes are a slice of `payload`.
-                    let at = binary.bytes.as_ptr() as usize - payload.as_ptr() as usize;
-                    points = Some(at..at + binary.bytes.len());
-                }
+        let (mut at, end) = (4, fields_end(payload)?);
+        while at < end {
+            let (kind, key, value) = field_at(payload, at, end)?;
+            let number = || {
+                payload[value.clone()]
+                    .try_into()
+                    .map(i64::from_le_bytes)
+                    .ok()
+            };
+            match (kind, key) {
+                (INT64, b"s") => seq = number(),
+                (INT64, b"t") => ticks = number(),
+                // The bytes after the binary's length and subtype.
+                (BINARY, b"p") => points = Some(value.start + 5..value.end),
                 _ => {}
             }
+            at = value.end;
         }
         Ok(Record {
             seq: seq.context("a log record has no run (s)")?,
@@ -101,10 +158,14 @@ impl Record {
 
     /// The series points the record carries (see [`crate::series::pack`]).
     pub(super) fn appends(&self) -> anyhow::Result<Vec<crate::series::Append>> {
-        match &self.points {
-            Some(range) => crate::series::unpack(&self.payload[range.clone()]),
-            None => Ok(Vec::new()),
-        }
+        crate::series::unpack(self.packed())
+    }
+
+    /// The series points the record carries, packed (empty if none).
+    pub(super) fn packed(&self) -> &[u8] {
+        self.points
+            .as_ref()
+            .map_or(&[], |range| &self.payload[range.clone()])
     }
 
     /// Decodes the update.

@@ -366,7 +366,11 @@ impl Writer {
             let seq = tx.last_insert_rowid();
             tx.prepare_cached("INSERT INTO runs_json (seq, json) VALUES (?1, ?2)")?
                 .execute((seq, json::relaxed(&doc)))?;
-            series::apply_appends(&tx, experiment, run_id, appends.iter().cloned())?;
+            let mut packed = Vec::new();
+            crate::series::pack(appends, &mut packed);
+            let appends =
+                crate::series::packed_appends(&packed).collect::<anyhow::Result<Vec<_>>>()?;
+            series::apply_appends(&tx, experiment, run_id, appends)?;
             tx.commit()?;
             Ok(Some((seq, bytes, doc)))
         })?;
