@@ -97,30 +97,24 @@ impl Buffer {
         Ok(Fold::Folded)
     }
 
-    /// The buffered writes as one MongoDB update document: `$set` for
-    /// replaced keys, `$push` with `$each` for appends. Empty if nothing is
-    /// buffered.
-    pub(crate) fn to_update(&self) -> Document {
-        let mut set = Document::new();
+    /// Writes the buffered writes into the update document `update` (empty,
+    /// or holding only an empty `$set`): `$set` for replaced keys, `$push`
+    /// with `$each` for appends.
+    pub(crate) fn write_update(&self, update: &mut Document) {
         let mut push = Document::new();
         for (key, pending) in &self.pending {
             match pending {
                 Pending::Set(value) => {
-                    set.insert(key.clone(), value.clone());
+                    set_of(update).insert(key.clone(), value.clone());
                 }
                 Pending::Push(values) => {
                     push.insert(key.clone(), doc! { "$each": values.clone() });
                 }
             }
         }
-        let mut update = Document::new();
-        if !set.is_empty() {
-            update.insert("$set", set);
-        }
         if !push.is_empty() {
             update.insert("$push", push);
         }
-        update
     }
 
     /// Empties the buffer, returning what it held.
@@ -201,5 +195,16 @@ impl Buffer {
             .map(|(k, _)| k.as_str())
             .take_while(move |k| k.starts_with(key))
             .filter(move |k| k.as_bytes().get(key.len()) == Some(&b'.'))
+    }
+}
+
+/// The `$set` of an update document, added if it has none.
+pub(crate) fn set_of(update: &mut Document) -> &mut Document {
+    if !matches!(update.get("$set"), Some(Bson::Document(_))) {
+        update.insert("$set", Document::new());
+    }
+    match update.get_mut("$set") {
+        Some(Bson::Document(set)) => set,
+        _ => unreachable!("inserted above"),
     }
 }

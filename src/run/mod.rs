@@ -20,7 +20,7 @@ pub(crate) use status::status_of;
 pub use status::RunStatus;
 
 use self::buffer::{Buffer, Fold};
-use self::series::{NewKey, Prepared, SeriesLog};
+use self::series::{NewKey, SeriesLog};
 use crate::experiment::Experiment;
 use crate::key::{self, METADATA_FIELD, WRITERS_FIELD};
 use crate::location::Location;
@@ -66,9 +66,6 @@ pub struct Run {
 struct RunInner {
     id: String,
     experiment: Experiment,
-    /// The field holding this handle's last write number,
-    /// `_yamlett.writers.<name>`, named once (see [`Stamp`]).
-    stamp_field: String,
     state: Mutex<RunState>,
     /// Refreshes the run's heartbeat while it is open.
     heartbeat: Option<heartbeat::Beat>,
@@ -83,8 +80,12 @@ struct RunState {
     series: SeriesLog,
     /// Set once `finished` or `failed` has been written.
     ended: bool,
-    /// The number of this handle's last write (see [`Stamp`]).
-    writes: i64,
+    /// This handle's writer stamp.
+    stamp: Stamp,
+    /// The last flush's update document, emptied: the next flush fills it
+    /// rather than allocating its maps again (a guard per training step
+    /// flushes thousands of times a second).
+    spare_update: Document,
 }
 
 /// Makes every write exactly-once, however often it is sent.
@@ -96,25 +97,58 @@ struct RunState {
 /// store journaled during an outage, or sent again after losing the reply,
 /// is skipped if it had in fact been applied, and replaying a journal in
 /// order can never apply anything twice.
-struct Stamp<'w> {
-    /// The field holding the writer's last applied write number.
-    field: &'w str,
-    /// This write's number.
+#[derive(Debug)]
+struct Stamp {
+    /// The field holding the writer's last applied write number,
+    /// `_yamlett.writers.<name>`, named once.
+    field: String,
+    /// The number of the last write.
     number: i64,
+    /// The condition for the write `number`: `{<field>: {$not: {$gte:
+    /// number}}}`, built once and renumbered in place by every write (a
+    /// guard per training step sends thousands a second).
+    condition: Document,
 }
 
-impl<'w> Stamp<'w> {
-    fn next(field: &'w str, state: &mut RunState) -> Stamp<'w> {
-        state.writes += 1;
+impl Default for Stamp {
+    fn default() -> Stamp {
+        // A letter first: a field name of digits would read as an array
+        // index in a dotted path.
+        let field = format!(
+            "{METADATA_FIELD}.{WRITERS_FIELD}.w{}",
+            uuid::Uuid::new_v4().simple()
+        );
+        let condition = doc! { field.as_str(): { "$not": { "$gte": 0_i64 } } };
         Stamp {
             field,
-            number: state.writes,
+            number: 0,
+            condition,
         }
     }
+}
 
-    /// The condition the run must meet for the write to apply.
-    fn condition(&self) -> Document {
-        doc! { self.field: { "$not": { "$gte": self.number } } }
+impl Stamp {
+    /// Numbers the next write; [`Stamp::condition`] is now its condition.
+    fn next(&mut self) -> i64 {
+        self.number += 1;
+        let bound = self
+            .condition
+            .iter_mut()
+            .next()
+            .and_then(|(_, not)| not.as_document_mut())
+            .and_then(|not| not.iter_mut().next())
+            .and_then(|(_, gte)| gte.as_document_mut())
+            .and_then(|gte| gte.iter_mut().next());
+        match bound {
+            Some((_, bound)) => *bound = Bson::Int64(self.number),
+            None => unreachable!("the condition is built with its bound"),
+        }
+        self.number
+    }
+
+    /// The condition the run must meet for the last numbered write to apply.
+    fn condition(&self) -> &Document {
+        &self.condition
     }
 }
 
@@ -210,12 +244,6 @@ impl RunBuilder {
         let mut inner = RunInner {
             id,
             experiment,
-            // A letter first: a field name of digits would read as an
-            // array index in a dotted path.
-            stamp_field: format!(
-                "{METADATA_FIELD}.{WRITERS_FIELD}.w{}",
-                uuid::Uuid::new_v4().simple()
-            ),
             state: Mutex::new(RunState::default()),
             heartbeat: None,
         };
@@ -347,7 +375,9 @@ impl Run {
                 is_insert: false,
                 now: DateTime::now(),
             };
-            let update = with_series(state.buffer.to_update(), &mut state.series.prepare());
+            let mut update = Document::new();
+            state.buffer.write_update(&mut update);
+            state.series.prepare(buffer::set_of(&mut update));
             Update::parse(&update)
                 .and_then(|update| update.apply(&mut data, &context))
                 .map_err(Error::InvalidQuery)?;
@@ -509,19 +539,16 @@ impl Run {
     }
 }
 
-/// An update with the `$set`s of a flush's series summaries moved in.
-fn with_series(mut update: Document, series: &mut Prepared) -> Document {
-    if series.set.is_empty() {
-        return update;
-    }
-    let summaries = std::mem::take(&mut series.set);
-    match update.get_mut("$set") {
-        Some(Bson::Document(set)) => set.extend(summaries),
-        _ => {
-            update.insert("$set", summaries);
+/// An update document emptied for the next flush to fill: its `$set` is
+/// kept, empty, with its allocations (the usual flush sets fields only).
+fn emptied(mut update: Document) -> Document {
+    if update.len() == 1 {
+        if let Some(Bson::Document(set)) = update.get_mut("$set") {
+            set.clear();
+            return update;
         }
     }
-    update
+    Document::new()
 }
 
 /// Every point of a run's series `key`, as stored.
@@ -588,12 +615,14 @@ impl RunInner {
             return Ok(());
         }
         let pending = state.buffer.take();
-        let mut series = state.series.prepare();
-        let mut update = with_series(pending.to_update(), &mut series);
+        let mut update = std::mem::take(&mut state.spare_update);
+        pending.write_update(&mut update);
+        let series = state.series.prepare(buffer::set_of(&mut update));
         match self.send_with_metadata(state, &mut update, status, &series.appends) {
             Ok(()) => {
                 state.ended |= status.is_some();
                 state.series.commit(series, &mut update);
+                state.spare_update = emptied(update);
                 Ok(())
             }
             Err(err) => {
@@ -629,16 +658,12 @@ impl RunInner {
         appends: &[crate::series::Append],
     ) -> anyhow::Result<()> {
         let now = DateTime::now();
-        let mut set = match update.remove("$set") {
-            Some(Bson::Document(set)) => set,
-            _ => Document::new(),
-        };
+        let set = buffer::set_of(update);
         set.insert("_yamlett.last_modified_at", now);
         if let Some(status) = status {
             set.insert("_yamlett.status", status);
             set.insert("_yamlett.ended_at", now);
         }
-        update.insert("$set", set);
         self.send(state, update, appends)
     }
 
@@ -651,21 +676,15 @@ impl RunInner {
         update: &mut Document,
         appends: &[crate::series::Append],
     ) -> anyhow::Result<()> {
-        let stamp = Stamp::next(&self.stamp_field, state);
-        match update.get_mut("$set") {
-            Some(Bson::Document(set)) => {
-                set.insert(stamp.field, stamp.number);
-            }
-            _ => {
-                update.insert("$set", doc! { stamp.field: stamp.number });
-            }
-        }
+        let stamp = &mut state.stamp;
+        let number = stamp.next();
+        buffer::set_of(update).insert(stamp.field.as_str(), number);
         let store = self.experiment.store();
         let (name, condition) = (self.experiment.name(), stamp.condition());
         if appends.is_empty() {
-            store.update_run(name, &self.id, &condition, update, true)
+            store.update_run(name, &self.id, condition, update, true)
         } else {
-            store.update_run_with_series(name, &self.id, &condition, update, appends)
+            store.update_run_with_series(name, &self.id, condition, update, appends)
         }
     }
 }

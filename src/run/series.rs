@@ -49,7 +49,16 @@ pub(super) struct SeriesLog {
     snapshot: Document,
     /// Keys stored or pushed through this handle since it opened.
     stored: HashSet<String>,
+    /// The appends of the last flush, whose keys and point columns the
+    /// next flush refills instead of allocating its own (a guard per
+    /// training step flushes thousands of times a second).
+    spare: Vec<Append>,
 }
+
+/// How many appends a flush leaves for the next one to refill: a training
+/// loop's flush has one per series, and a flush of a million points does
+/// not keep a thousand buckets' worth of columns allocated.
+const SPARE_APPENDS: usize = 16;
 
 /// Whether a new series key can be logged to.
 pub(super) enum NewKey {
@@ -59,14 +68,15 @@ pub(super) enum NewKey {
     CheckDocument,
 }
 
-/// What a flush sends for the series: `$set`s of the run document and
-/// the bucket appends; [`SeriesLog::commit`] once the store took them.
+/// What a flush sends for the series besides the `$set`s of the run
+/// document: the bucket appends; [`SeriesLog::commit`] once the store
+/// took them.
 #[derive(Debug, Default)]
 pub(super) struct Prepared {
-    pub(super) set: Document,
     pub(super) appends: Vec<Append>,
-    /// Each touched series' last bucket after the flush.
-    buckets: Vec<(String, Option<BucketSummary>)>,
+    /// Each touched series' last bucket after the flush, in the order of
+    /// [`SeriesLog::touched`].
+    buckets: Vec<Option<BucketSummary>>,
 }
 
 impl SeriesLog {
@@ -210,11 +220,17 @@ impl SeriesLog {
         Ok(())
     }
 
-    /// What the next flush sends, without changing anything yet.
-    pub(super) fn prepare(&mut self) -> Prepared {
-        let mut prepared = Prepared::default();
+    /// What the next flush sends, without changing anything yet: the
+    /// summaries go into `set`, the run update's `$set`.
+    pub(super) fn prepare(&mut self, set: &mut Document) -> Prepared {
+        let mut prepared = Prepared {
+            appends: std::mem::take(&mut self.spare),
+            ..Prepared::default()
+        };
+        let mut used = 0;
         for key in &self.touched {
             let Some(tracked) = self.series.get_mut(key) else {
+                prepared.buckets.push(None);
                 continue;
             };
             if let Some(summary) = tracked.summary {
@@ -225,7 +241,7 @@ impl SeriesLog {
                     }
                     None => summary.to_document(),
                 };
-                prepared.set.insert(key.clone(), document);
+                set.insert(key.clone(), document);
             }
             let mut count = tracked.written.map_or(0, |s| s.count);
             let mut bucket = tracked.bucket;
@@ -246,25 +262,37 @@ impl SeriesLog {
                 for i in first_new..to {
                     summary.add(points.point(i));
                 }
-                let mut chunk = Series::default();
-                chunk.extend_from(points, from..to);
-                prepared.appends.push(Append {
-                    key: key.clone(),
-                    start,
-                    summary,
-                    points: chunk,
-                });
+                let append = match prepared.appends.get_mut(used) {
+                    Some(spare) => spare,
+                    None => {
+                        prepared.appends.push(Append {
+                            key: String::new(),
+                            start,
+                            summary,
+                            points: Series::default(),
+                        });
+                        &mut prepared.appends[used]
+                    }
+                };
+                used += 1;
+                append.key.clear();
+                append.key.push_str(key);
+                append.start = start;
+                append.summary = summary;
+                append.points.clear();
+                append.points.extend_from(points, from..to);
                 count += (to - from) as i64;
                 bucket = Some(summary);
                 from = to;
             }
             let open = bucket.filter(|_| count % BUCKET_POINTS != 0);
-            prepared.buckets.push((key.clone(), open));
+            prepared.buckets.push(open);
         }
+        prepared.appends.truncate(used);
         if self.unlisted {
             let mut keys: Vec<&String> = self.series.keys().collect();
             keys.sort();
-            prepared.set.insert(
+            set.insert(
                 format!("{METADATA_FIELD}.{SERIES_FIELD}"),
                 keys.into_iter()
                     .map(|k| Bson::String(k.clone()))
@@ -281,9 +309,9 @@ impl SeriesLog {
             Some(Bson::Document(set)) => Some(set),
             _ => None,
         };
-        for (key, bucket) in prepared.buckets {
-            if let Some(tracked) = self.series.get_mut(&key) {
-                if let Some(Bson::Document(document)) = set.as_mut().and_then(|s| s.remove(&key)) {
+        for (key, bucket) in self.touched.iter().zip(prepared.buckets) {
+            if let Some(tracked) = self.series.get_mut(key) {
+                if let Some(Bson::Document(document)) = set.as_mut().and_then(|s| s.remove(key)) {
                     tracked.document = Some(document);
                 }
                 tracked.written = tracked.summary;
@@ -293,6 +321,8 @@ impl SeriesLog {
         }
         self.touched.clear();
         self.unlisted = false;
+        self.spare = prepared.appends;
+        self.spare.truncate(SPARE_APPENDS);
     }
 
     /// The points of `key` not written yet.
@@ -367,7 +397,7 @@ mod tests {
         for i in 0..1500 {
             assert!(log.log("loss", None, f64::from(i)).unwrap());
         }
-        let prepared = log.prepare();
+        let prepared = log.prepare(&mut Document::new());
         let shape: Vec<(i64, i64, usize)> = prepared
             .appends
             .iter()
@@ -378,7 +408,7 @@ mod tests {
         assert_eq!((first.step, first.value), (1000, 1000.0));
         log.commit(prepared, &mut Document::new());
         log.log("loss", Some(2000), -1.0).unwrap();
-        let prepared = log.prepare();
+        let prepared = log.prepare(&mut Document::new());
         assert_eq!(prepared.appends.len(), 1);
         let append = &prepared.appends[0];
         assert_eq!((append.start, append.summary.count), (500, 501));
