@@ -112,8 +112,9 @@ fn syntax_error(what: &str, text: &str, err: &serde_json::Error) -> UsageError {
         .map_or(message.as_str(), |(head, _)| head);
     let mut out = format!("{what} is not valid JSON: {message} at line {line}, column {column}");
     if let Some(source) = text.lines().nth(line.saturating_sub(1)) {
-        let caret = " ".repeat(source.chars().take(column.saturating_sub(1)).count());
-        out.push_str(&format!("\n  {source}\n  {caret}^"));
+        let (shown, at) = excerpt(source, column.saturating_sub(1));
+        let caret = " ".repeat(at);
+        out.push_str(&format!("\n  {shown}\n  {caret}^"));
     }
     if text.contains('\'') || looks_unquoted(text) {
         out.push_str(
@@ -121,6 +122,29 @@ fn syntax_error(what: &str, text: &str, err: &serde_json::Error) -> UsageError {
         );
     }
     UsageError(out)
+}
+
+/// The part of an input line shown under a syntax error, and the place of
+/// character `at` in it: the whole line when it is short, else the 60
+/// characters before `at` and 20 after, marked `…` where cut (a generated
+/// filter can be a megabyte on one line, and the error is printed, logged
+/// and sent back by the dashboard).
+fn excerpt(line: &str, at: usize) -> (String, usize) {
+    const BEFORE: usize = 60;
+    const AFTER: usize = 20;
+    let chars = line.chars().count();
+    let at = at.min(chars);
+    let start = at.saturating_sub(BEFORE);
+    let end = (at + AFTER).min(chars);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(start).take(end - start));
+    if end < chars {
+        shown.push('…');
+    }
+    (shown, at - start + usize::from(start > 0))
 }
 
 /// `{a: 1}` or `{$gt: 1}`: a mongosh habit JSON does not allow.
@@ -160,6 +184,21 @@ mod tests {
         assert!(err.contains("double quotes"), "{err}");
         let err = parse_document("--sort", "[1]").unwrap_err().0;
         assert_eq!(err, "--sort must be a JSON object ({…}), not an array");
+        // A megabyte on one line: the error shows only around the problem.
+        let long = format!(
+            "{{\"a\": [{}1,, {}2]}}",
+            "1, ".repeat(300_000),
+            "2, ".repeat(50)
+        );
+        let err = parse_document("FILTER", &long).unwrap_err().0;
+        assert!(err.len() < 400, "{} bytes", err.len());
+        let shown: Vec<&str> = err.lines().collect();
+        assert!(
+            shown[1].starts_with("  …") && shown[1].ends_with('…'),
+            "{err}"
+        );
+        let caret = shown[2].find('^').unwrap();
+        assert_eq!(shown[1].chars().nth(caret), Some(','), "{err}");
     }
 
     #[test]
