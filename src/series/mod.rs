@@ -172,6 +172,20 @@ impl BucketSummary {
         }
     }
 
+    /// A summary from its parts, the points in the order stored: first,
+    /// last, min, max.
+    pub(crate) fn from_points(index: i64, count: i64, points: [Point; 4]) -> BucketSummary {
+        let [first, last, min, max] = points;
+        BucketSummary {
+            index,
+            count,
+            first,
+            last,
+            min,
+            max,
+        }
+    }
+
     /// The summary of the points of a bucket.
     pub(crate) fn of(index: i64, points: &Series) -> Option<BucketSummary> {
         let mut at = (0..points.len()).map(|i| points.point(i));

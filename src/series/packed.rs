@@ -137,18 +137,10 @@ fn read_one<'b>(bytes: &mut &'b [u8]) -> anyhow::Result<PackedAppend<'b>> {
     // Each column whole, checked for length once.
     let mut column = || take_slice(bytes, n.saturating_mul(8));
     let (steps, values, times) = (column()?, column()?, column()?);
-    let [first, last, min, max] = points;
     Ok(PackedAppend {
         key,
         start,
-        summary: BucketSummary {
-            index,
-            count,
-            first,
-            last,
-            min,
-            max,
-        },
+        summary: BucketSummary::from_points(index, count, points),
         steps,
         values,
         times,

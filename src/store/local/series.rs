@@ -205,16 +205,9 @@ pub(super) fn summaries(
     let mut out = Vec::new();
     for row in rows {
         let (index, count, points) = row?;
-        let [first, last, min, max] =
+        let points =
             points.ok_or_else(|| anyhow::anyhow!("a series bucket's summary is corrupt"))?;
-        out.push(BucketSummary {
-            index,
-            count,
-            first,
-            last,
-            min,
-            max,
-        });
+        out.push(BucketSummary::from_points(index, count, points));
     }
     Ok(out)
 }

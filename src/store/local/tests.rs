@@ -896,6 +896,16 @@ fn updates_of_one_run_from_two_writers_fold_in_the_order_they_were_logged() {
     assert_eq!(steps(&b), (0..40).collect::<Vec<_>>());
 }
 
+/// The reason and one other column of the only row of `rejected`.
+fn rejected(dir: &Path, column: &str) -> (String, String) {
+    Connection::open(dir.join(DB_FILE))
+        .unwrap()
+        .query_row(&format!("SELECT reason, {column} FROM rejected"), [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+}
+
 #[test]
 fn a_conflicting_update_from_another_writer_is_set_aside_not_lost() {
     let dir = tempfile::tempdir().unwrap();
@@ -908,12 +918,7 @@ fn a_conflicting_update_from_another_writer_is_set_aside_not_lost() {
         .unwrap();
     push(&a, 1);
     assert_eq!(get(&a, "e", "r").get("steps"), Some(&Bson::Int32(7)));
-    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    let (reason, update): (String, String) = conn
-        .query_row("SELECT reason, update_json FROM rejected", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let (reason, update) = rejected(dir.path(), "update_json");
     assert!(reason.contains("steps"), "{reason}");
     assert!(update.contains(r#""$push":{"steps":1}"#), "{update}");
 }
@@ -965,12 +970,7 @@ fn two_writers_logging_one_series_keep_every_point() {
         .series_buckets("e", "r", Some("loss"), crate::store::Buckets::All)
         .unwrap();
     assert_eq!(stored[0].points.values, [1.0, 2.0, 3.0]);
-    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    let (reason, points): (String, String) = conn
-        .query_row("SELECT reason, points_json FROM rejected", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let (reason, points) = rejected(dir.path(), "points_json");
     assert!(reason.contains("another handle"), "{reason}");
     assert!(points.contains(r#""values":[-1.0,-2.0]"#), "{points}");
 }
