@@ -421,15 +421,12 @@ fn ends_normally_after_an_outage(trial: usize, end_after_return: Duration) -> an
     Ok(())
 }
 
-/// Run by `a_process_that_ends_normally_leaves_nothing_in_its_journal` as
-/// a separate process: a step every 10 ms, each announced on stdout, until
-/// the stop file appears; then the run's last handle drops, and the
-/// process exits normally.
-#[test]
-#[ignore]
-fn stepping_writer() -> anyhow::Result<()> {
+/// The run a writer process steps into, from the environment its test
+/// set, and the file whose appearance tells it to stop; `None` when not
+/// started by a test.
+fn writer_run() -> anyhow::Result<Option<(Run, std::path::PathBuf)>> {
     let Ok(uri) = std::env::var("OUTAGE_URI") else {
-        return Ok(());
+        return Ok(None);
     };
     let stop = std::path::PathBuf::from(std::env::var("OUTAGE_STOP")?);
     let run = Run::builder()
@@ -437,6 +434,19 @@ fn stepping_writer() -> anyhow::Result<()> {
         .experiment(std::env::var("OUTAGE_EXPERIMENT")?)
         .id(std::env::var("OUTAGE_RUN_ID")?)
         .open()?;
+    Ok(Some((run, stop)))
+}
+
+/// Run by `a_process_that_ends_normally_leaves_nothing_in_its_journal` as
+/// a separate process: a step every 10 ms, each announced on stdout, until
+/// the stop file appears; then the run's last handle drops, and the
+/// process exits normally.
+#[test]
+#[ignore]
+fn stepping_writer() -> anyhow::Result<()> {
+    let Some((run, stop)) = writer_run()? else {
+        return Ok(());
+    };
     let mut i = 0;
     while !stop.exists() {
         step(&run, i)?;
@@ -532,15 +542,9 @@ fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<(
 #[ignore]
 fn static_run_writer() -> anyhow::Result<()> {
     static RUN: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
-    let Ok(uri) = std::env::var("OUTAGE_URI") else {
+    let Some((run, stop)) = writer_run()? else {
         return Ok(());
     };
-    let stop = std::path::PathBuf::from(std::env::var("OUTAGE_STOP")?);
-    let run = Run::builder()
-        .uri(&uri)
-        .experiment(std::env::var("OUTAGE_EXPERIMENT")?)
-        .id(std::env::var("OUTAGE_RUN_ID")?)
-        .open()?;
     let run = RUN.get_or_init(|| run);
     let mut i = 0;
     while !stop.exists() {
