@@ -372,19 +372,53 @@ fn a_process_that_ends_normally_leaves_nothing_in_its_journal() -> anyhow::Resul
     Ok(())
 }
 
+/// What a test with a writer process and an outage starts from: a server
+/// on a port it can be restarted on, with storage that outlives it, a
+/// journal directory for the writer, and the file whose appearance stops
+/// the writer (in a directory kept as long as the scene).
+struct Scene {
+    storage: tempfile::TempDir,
+    journal: tempfile::TempDir,
+    _control: tempfile::TempDir,
+    stop: std::path::PathBuf,
+    port: u16,
+    server: TestServer,
+    uri: String,
+}
+
+impl Scene {
+    fn new() -> anyhow::Result<Scene> {
+        let storage = tempfile::tempdir()?;
+        let control = tempfile::tempdir()?;
+        let port = common::restartable_port();
+        let server = TestServer::start_on(port, storage.path(), &[]);
+        Ok(Scene {
+            journal: tempfile::tempdir()?,
+            stop: control.path().join("stop"),
+            _control: control,
+            uri: uri(&server),
+            storage,
+            port,
+            server,
+        })
+    }
+}
+
 /// One trial: a writer process logs a step every 10 ms; the server stops
 /// after step 20 and comes back 1.5 s later; the writer ends
 /// `end_after_return` after that and exits normally. A reader process in
 /// another directory (with a journal of its own, so it cannot replay the
 /// writer's) must find every step and the run finished.
 fn ends_normally_after_an_outage(trial: usize, end_after_return: Duration) -> anyhow::Result<()> {
-    let storage = tempfile::tempdir()?;
-    let journal = tempfile::tempdir()?;
-    let control = tempfile::tempdir()?;
-    let stop = control.path().join("stop");
-    let port = common::restartable_port();
-    let server = TestServer::start_on(port, storage.path(), &[]);
-    let uri = uri(&server);
+    let Scene {
+        storage,
+        journal,
+        _control,
+        stop,
+        port,
+        server,
+        uri,
+    } = Scene::new()?;
     let experiment = unique("ends");
     let run_id = format!("trial{trial}");
     let mut writer = std::process::Command::new(std::env::current_exe()?);
@@ -486,13 +520,15 @@ fn stepping_reader() -> anyhow::Result<()> {
 #[test]
 fn flush_before_process_exit_leaves_nothing_in_the_journal() -> anyhow::Result<()> {
     settings();
-    let storage = tempfile::tempdir()?;
-    let journal = tempfile::tempdir()?;
-    let control = tempfile::tempdir()?;
-    let stop = control.path().join("stop");
-    let port = common::restartable_port();
-    let server = TestServer::start_on(port, storage.path(), &[]);
-    let uri = uri(&server);
+    let Scene {
+        storage,
+        journal,
+        _control,
+        stop,
+        port,
+        server,
+        uri,
+    } = Scene::new()?;
     let experiment = unique("flush");
     let mut writer = std::process::Command::new(std::env::current_exe()?);
     // Room for the server's restart on a loaded machine: the flush returns
