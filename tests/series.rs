@@ -68,7 +68,7 @@ on_both_stores!(log_in_guards_reads_back_every_point, |uri| {
     assert_eq!(loss.get_f64("max")?, f64::INFINITY);
     assert!(loss.get_f64("sum")?.is_nan());
     let listed = data.get_document("_yamlett")?.get_array("series")?;
-    assert_eq!(listed, &vec!["metrics.eval".into(), "metrics.loss".into()]);
+    assert_eq!(listed, &vec!["metrics.loss".into(), "metrics.eval".into()]);
     assert!(data.get_document("metrics")?.get("loss_points").is_none());
     let experiment = Experiment::builder().uri(uri).name(&name).open()?;
     assert_eq!(
@@ -208,12 +208,14 @@ on_both_stores!(
         for step in 1200..1500 {
             first.log("loss", step as f64)?;
         }
-        // `third` knows 1,200 points, the run has 1,500: in a guard and out.
+        // `third` knows 1,200 points, the run has 1,500: the guard's flush
+        // drops its points for the series (with a warning) and writes the rest.
         {
             let _guard = third.enter();
             third.log("loss", -7.0)?;
             third.store("marker", 1)?;
-        } // the flush fails, with a warning; nothing of it is written
+        }
+        // From then on, logging there is the conflict, at the call.
         let err = third.log("loss", -8.0).unwrap_err();
         match kind(&err) {
             Error::Conflict { key, reason } => {
@@ -235,8 +237,29 @@ on_both_stores!(
         let run = experiment.find_one(doc! { "_id": &id })?.expect("the run");
         assert_eq!(run.get_document("loss")?.get_i64("count")?, 1500);
         assert_eq!(run.get_document("loss")?.get_f64("min")?, 0.0);
-        assert!(run.get("marker").is_none());
+        assert_eq!(run.get_i32("marker")?, 1);
         assert_eq!(experiment.series(&id, "fresh")?.values, [1.0]);
+        // The handle goes on with its other series.
+        third.log("accuracy", 0.5)?;
+        assert_eq!(experiment.series(&id, "accuracy")?.values, [0.5]);
+        // So does `second`, whose point for "fresh" was refused at once.
+        assert!(matches!(
+            kind(&second.log("fresh", 3.0).unwrap_err()),
+            Error::Conflict { .. }
+        ));
+        second.store("second", true)?;
+        // `second` opened before the run had a series: its new series
+        // joins the list the others made, and replaces none of it.
+        second.log("grad_norm", 1.0)?;
+        let run = experiment.find_one(doc! { "_id": &id })?.expect("the run");
+        assert!(run.get_bool("second")?);
+        let listed = run.get_document("_yamlett")?.get_array("series")?;
+        for key in ["fresh", "loss", "accuracy", "grad_norm"] {
+            assert!(
+                listed.iter().any(|k| k.as_str() == Some(key)),
+                "{key}: {listed:?}"
+            );
+        }
         // The first handle goes on as if nothing happened.
         first.log("loss", 1500.0)?;
         assert_eq!(first.series("loss")?.len(), 1501);

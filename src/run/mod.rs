@@ -377,7 +377,7 @@ impl Run {
             };
             let mut update = Document::new();
             state.buffer.write_update(&mut update);
-            state.series.prepare(buffer::set_of(&mut update));
+            state.series.prepare(&mut update);
             Update::parse(&update)
                 .and_then(|update| update.apply(&mut data, &context))
                 .map_err(Error::InvalidQuery)?;
@@ -617,7 +617,7 @@ impl RunInner {
         let pending = state.buffer.take();
         let mut update = std::mem::take(&mut state.spare_update);
         pending.write_update(&mut update);
-        let series = state.series.prepare(buffer::set_of(&mut update));
+        let series = state.series.prepare(&mut update);
         match self.send_with_metadata(state, &mut update, status, &series.appends) {
             Ok(()) => {
                 state.ended |= status.is_some();
@@ -632,7 +632,17 @@ impl RunInner {
                     .unwrap_or_default()
                     .to_owned();
                 state.buffer = pending;
-                Err(with_key(err, &first_key))
+                let err = with_key(err, &first_key);
+                // A series the store refused this handle's points for
+                // (another handle logs to it) must not hold back the rest:
+                // its points go, the rest is sent again, and the caller
+                // still gets the conflict.
+                if let Some(Error::Conflict { key, reason }) = err.downcast_ref::<Error>() {
+                    if state.series.fence(key, reason) {
+                        self.flush(state, status)?;
+                    }
+                }
+                Err(err)
             }
         }
     }
@@ -702,10 +712,15 @@ impl Drop for RunInner {
             "finished"
         };
         if let Err(err) = self.flush(&mut state, Some(status)) {
-            log::warn!(
-                "yamlett: run {}: could not mark it {status}: {err:#}",
-                self.id
-            );
+            if state.ended {
+                // Marked, though part of the flush was refused.
+                log::warn!("yamlett: run {}: {err:#}", self.id);
+            } else {
+                log::warn!(
+                    "yamlett: run {}: could not mark it {status}: {err:#}",
+                    self.id
+                );
+            }
         }
         self.settle();
     }

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bson::{Bson, DateTime, Document};
+use bson::{doc, Bson, DateTime, Document};
 
 use crate::key::METADATA_FIELD;
 use crate::series::{Append, BucketSummary, Series, Summary, BUCKET_POINTS};
@@ -34,6 +34,9 @@ struct Tracked {
     /// update once sent: the next flush rewrites its seven values in place
     /// rather than building (hashing, allocating) a new document.
     document: Option<Document>,
+    /// Why this handle can no longer log to the series: another handle
+    /// wrote it since this one read it (see [`SeriesLog::fence`]).
+    fenced: Option<String>,
 }
 
 /// The series of one run handle.
@@ -42,8 +45,10 @@ pub(super) struct SeriesLog {
     series: HashMap<String, Tracked>,
     /// Keys with pending points, in the order they were first logged.
     touched: Vec<String>,
-    /// `_yamlett.series` must be written at the next flush.
-    unlisted: bool,
+    /// Series this handle started that `_yamlett.series` does not list
+    /// yet: the next flush adds them (`$addToSet`, so that the keys other
+    /// handles of the run listed meanwhile stay).
+    unlisted: Vec<String>,
     /// The run document when the handle opened, to check a new series key
     /// against what is stored (see [`SeriesLog::check_new`]).
     snapshot: Document,
@@ -112,6 +117,7 @@ impl SeriesLog {
                     bucket,
                     pending: Series::default(),
                     document: None,
+                    fenced: None,
                 },
             );
         }
@@ -121,7 +127,7 @@ impl SeriesLog {
 
     /// Whether anything waits for a flush.
     pub(super) fn is_empty(&self) -> bool {
-        self.touched.is_empty() && !self.unlisted
+        self.touched.is_empty() && self.unlisted.is_empty()
     }
 
     /// The first key with pending points, to name in an error.
@@ -141,6 +147,12 @@ impl SeriesLog {
         let Some(tracked) = self.series.get_mut(key) else {
             return Ok(false);
         };
+        if let Some(reason) = &tracked.fenced {
+            return Err(Error::Conflict {
+                key: key.to_owned(),
+                reason: reason.clone(),
+            });
+        }
         let step = match (step, &tracked.summary) {
             (None, None) => 0,
             (None, Some(summary)) => {
@@ -194,7 +206,7 @@ impl SeriesLog {
     /// Makes `key` a series of this run (checked with [`SeriesLog::check_new`]).
     pub(super) fn start(&mut self, key: &str) {
         self.series.insert(key.to_owned(), Tracked::default());
-        self.unlisted = true;
+        self.unlisted.push(key.to_owned());
     }
 
     /// Refuses a `store` or `push` at, above or below a series, and
@@ -221,8 +233,8 @@ impl SeriesLog {
     }
 
     /// What the next flush sends, without changing anything yet: the
-    /// summaries go into `set`, the run update's `$set`.
-    pub(super) fn prepare(&mut self, set: &mut Document) -> Prepared {
+    /// summaries and the new series' listing go into the run `update`.
+    pub(super) fn prepare(&mut self, update: &mut Document) -> Prepared {
         let mut prepared = Prepared {
             appends: std::mem::take(&mut self.spare),
             ..Prepared::default()
@@ -241,7 +253,7 @@ impl SeriesLog {
                     }
                     None => summary.to_document(),
                 };
-                set.insert(key.clone(), document);
+                super::buffer::set_of(update).insert(key.clone(), document);
             }
             let mut count = tracked.written.map_or(0, |s| s.count);
             let mut bucket = tracked.bucket;
@@ -289,14 +301,11 @@ impl SeriesLog {
             prepared.buckets.push(open);
         }
         prepared.appends.truncate(used);
-        if self.unlisted {
-            let mut keys: Vec<&String> = self.series.keys().collect();
-            keys.sort();
-            set.insert(
-                format!("{METADATA_FIELD}.{SERIES_FIELD}"),
-                keys.into_iter()
-                    .map(|k| Bson::String(k.clone()))
-                    .collect::<Vec<_>>(),
+        if !self.unlisted.is_empty() {
+            let keys: Vec<Bson> = self.unlisted.iter().cloned().map(Bson::String).collect();
+            update.insert(
+                "$addToSet",
+                doc! { format!("{METADATA_FIELD}.{SERIES_FIELD}"): { "$each": keys } },
             );
         }
         prepared
@@ -320,9 +329,29 @@ impl SeriesLog {
             }
         }
         self.touched.clear();
-        self.unlisted = false;
+        self.unlisted.clear();
         self.spare = prepared.appends;
         self.spare.truncate(SPARE_APPENDS);
+    }
+
+    /// Gives up the series `key` after the store refused this handle's
+    /// points for it (another handle wrote it since this one read it,
+    /// or the run no longer holds it where it was): the points waiting for
+    /// it are dropped, so that the rest of the flush can be written, and
+    /// every later `log` to it is the same conflict, at the call. False,
+    /// with nothing changed, if `key` had no points waiting.
+    pub(super) fn fence(&mut self, key: &str, reason: &str) -> bool {
+        let Some(tracked) = self.series.get_mut(key) else {
+            return false;
+        };
+        if tracked.pending.is_empty() {
+            return false;
+        }
+        tracked.pending.clear();
+        tracked.summary = tracked.written;
+        tracked.fenced = Some(reason.to_owned());
+        self.touched.retain(|touched| touched != key);
+        true
     }
 
     /// The points of `key` not written yet.
@@ -387,7 +416,6 @@ pub(super) fn check_document(doc: &Document, key: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bson::doc;
 
     #[test]
     fn pending_points_split_at_bucket_edges_and_resume() {
