@@ -104,7 +104,7 @@ impl SeriesLog {
             })
             .unwrap_or_default();
         for key in listed {
-            let summary = Summary::from_bson(lookup(&snapshot, &key));
+            let summary = Summary::from_bson(crate::series::value_at(&snapshot, &key));
             let bucket = match summary {
                 Some(s) if s.count % BUCKET_POINTS != 0 => last_bucket(&key)?,
                 _ => None,
@@ -368,16 +368,6 @@ fn nested(a: &str, b: &str) -> bool {
             && inner.as_bytes()[outer.len()] == b'.'
     };
     inside(a, b) || inside(b, a)
-}
-
-/// The value at a dotted path of a document, through nested documents.
-fn lookup<'d>(doc: &'d Document, key: &str) -> Option<&'d Bson> {
-    let mut segments = key.split('.');
-    let mut value = doc.get(segments.next()?)?;
-    for segment in segments {
-        value = value.as_document()?.get(segment)?;
-    }
-    Some(value)
 }
 
 /// Refuses a series key where `doc` holds a value: at the key, or a

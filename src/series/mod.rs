@@ -249,14 +249,10 @@ pub(crate) fn check_expected_counts(
     appends: &[Append],
 ) -> Result<(), crate::Error> {
     for (key, expected) in expected_counts(appends) {
-        let mut segments = key.split('.');
-        let mut value = segments.next().and_then(|first| run.get(first));
-        for segment in segments {
-            value = value
-                .and_then(Bson::as_document)
-                .and_then(|d| d.get(segment));
-        }
-        let held = match value.and_then(Bson::as_document).map(|s| s.get("count")) {
+        let held = match value_at(run, key)
+            .and_then(Bson::as_document)
+            .map(|s| s.get("count"))
+        {
             None | Some(None) => Some(0),
             Some(Some(Bson::Int64(n))) => Some(*n),
             Some(Some(Bson::Int32(n))) => Some(i64::from(*n)),
@@ -276,6 +272,17 @@ pub(crate) fn check_expected_counts(
         }
     }
     Ok(())
+}
+
+/// The value at a dotted path of a run document, through nested
+/// documents (a series key never goes through an array).
+pub(crate) fn value_at<'d>(doc: &'d Document, key: &str) -> Option<&'d Bson> {
+    let mut segments = key.split('.');
+    let mut value = doc.get(segments.next()?)?;
+    for segment in segments {
+        value = value.as_document()?.get(segment)?;
+    }
+    Some(value)
 }
 
 /// The summary of a whole series, as the run document keeps it under the

@@ -366,6 +366,8 @@ impl Writer {
             let seq = tx.last_insert_rowid();
             tx.prepare_cached("INSERT INTO runs_json (seq, json) VALUES (?1, ?2)")?
                 .execute((seq, json::relaxed(&doc)))?;
+            // A run created with points (rare: `open` creates runs without)
+            // goes through the one form a fold applies, the packed one.
             let mut packed = Vec::new();
             crate::series::pack(appends, &mut packed);
             let appends =

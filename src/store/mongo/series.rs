@@ -81,16 +81,16 @@ pub(super) async fn send(
     appends: &[Append],
 ) -> Result<(), Failure> {
     ensure_index(shared, experiment).await?;
-    let mut filter = doc! { "_id": run_id };
-    filter.extend(condition.clone());
-    filter.extend(crate::series::expected_counts_filter(appends));
+    let mut expected = condition.clone();
+    expected.extend(crate::series::expected_counts_filter(appends));
     if !supports_bulk_write(shared).await? {
-        let expected = filter.clone();
         return match apply_update(shared, experiment, run_id, &expected, update, true).await? {
             Applied::Now => update_buckets(shared, experiment, run_id, appends).await,
             Applied::NotNow => not_applied(shared, experiment, run_id, condition, appends).await,
         };
     }
+    let mut filter = doc! { "_id": run_id };
+    filter.extend(expected);
     let runs = shared.runs(experiment).namespace();
     let series = buckets(shared, experiment).namespace();
     let mut models = vec![WriteModel::UpdateOne(
